@@ -1,0 +1,98 @@
+//! `lambda-test serve`: the local Lambda as a standalone server for the AWS CLI, boto3 or any SDK.
+//!
+//! ```text
+//! lambda-test serve --config lambda-test.toml --port 9001
+//! aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name greeter out.json
+//! ```
+
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use lambda_test::config::Config;
+use lambda_test::emulator::{Emulator, Options};
+
+#[derive(Parser)]
+#[command(name = "lambda-test", version, about = "A faithful local AWS Lambda")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the Invoke API for the functions of a config file.
+    Serve {
+        /// The `lambda-test.toml` to serve.
+        #[arg(long, default_value = "lambda-test.toml")]
+        config: PathBuf,
+        /// Address to bind; only loopback unless told otherwise.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port to bind; 0 picks a free one (printed when ready).
+        #[arg(long, default_value_t = 9001)]
+        port: u16,
+        /// Do not log each invocation.
+        #[arg(long)]
+        quiet: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("failed to start the runtime");
+    match cli.command {
+        Command::Serve {
+            config,
+            host,
+            port,
+            quiet,
+        } => runtime.block_on(serve(config, SocketAddr::new(host, port), quiet)),
+    }
+}
+
+async fn serve(config_path: PathBuf, address: SocketAddr, quiet: bool) -> ExitCode {
+    let config = match Config::load(&config_path) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("lambda-test: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let functions: Vec<String> = config.functions.keys().cloned().collect();
+    let mut options = Options::default();
+    options.log_invocations = !quiet;
+    let emulator = match Emulator::start_with(config, address, options).await {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("lambda-test: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for function in &functions {
+        if let Err(e) = emulator.check_binary(function) {
+            eprintln!("lambda-test: warning: {e}");
+        }
+    }
+    println!(
+        "lambda-test: serving {} at {}",
+        functions.join(", "),
+        emulator.endpoint()
+    );
+    let _ = std::io::stdout().flush();
+
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("failed to listen for SIGTERM");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    eprintln!("lambda-test: stopping");
+    emulator.shutdown().await;
+    ExitCode::SUCCESS
+}

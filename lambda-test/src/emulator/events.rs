@@ -1,0 +1,185 @@
+//! Asynchronous (`Event`) invocations: a queue, retries on function errors, and a dead-letter
+//! record of the events that still failed (lambda-api.md 7.4).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::function::Function;
+use super::instance::{Invoke, civil_from_days};
+
+/// An event that failed on every attempt: the on-failure destination record AWS writes.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct DeadLetter {
+    /// The request id every attempt used.
+    pub request_id: String,
+    /// The ARN as the caller addressed the function.
+    pub function_arn: String,
+    /// The version that ran.
+    pub executed_version: String,
+    /// `RetriesExhausted`.
+    pub condition: String,
+    /// How many times the function ran.
+    pub attempts: u32,
+    /// The event.
+    pub request_payload: Value,
+    /// The last error document.
+    pub response_payload: Value,
+    /// When the event was given up, RFC 3339.
+    pub timestamp: String,
+}
+
+impl DeadLetter {
+    /// The record in AWS's destination format.
+    pub fn to_record(&self) -> Value {
+        serde_json::json!({
+            "version": "1.0",
+            "timestamp": self.timestamp,
+            "requestContext": {
+                "requestId": self.request_id,
+                "functionArn": self.function_arn,
+                "condition": self.condition,
+                "approximateInvokeCount": self.attempts,
+            },
+            "requestPayload": self.request_payload,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": self.executed_version,
+                "functionError": "Unhandled",
+            },
+            "responsePayload": self.response_payload,
+        })
+    }
+}
+
+/// The queue of one local Lambda.
+pub struct EventQueue {
+    retry_delays: Vec<Duration>,
+    pending: watch::Sender<usize>,
+    dead_letters: Mutex<Vec<DeadLetter>>,
+    dead_letter_file: Option<PathBuf>,
+}
+
+/// How long a throttled event waits before it tries for a slot again (not counted as a retry).
+const THROTTLE_BACKOFF: Duration = Duration::from_millis(50);
+
+impl EventQueue {
+    /// A queue that retries a failed event once after each delay (AWS: 2 retries, after 1 and 2 minutes).
+    pub fn new(retry_delays: Vec<Duration>, dead_letter_file: Option<PathBuf>) -> Arc<Self> {
+        Arc::new(Self {
+            retry_delays,
+            pending: watch::channel(0).0,
+            dead_letters: Mutex::new(Vec::new()),
+            dead_letter_file,
+        })
+    }
+
+    /// Queues an event; it runs in the background.
+    pub fn enqueue(self: &Arc<Self>, function: Arc<Function>, version: String, invoke: Invoke) {
+        self.pending.send_modify(|n| *n += 1);
+        let queue = Arc::clone(self);
+        tokio::spawn(async move {
+            queue.run(function, version, invoke).await;
+            queue.pending.send_modify(|n| *n -= 1);
+        });
+    }
+
+    async fn run(&self, function: Arc<Function>, version: String, invoke: Invoke) {
+        let Some(pool) = function.pool(&version).cloned() else {
+            return;
+        };
+        let mut attempts = 0u32;
+        loop {
+            let slot = loop {
+                match function.acquire() {
+                    Ok(slot) => break slot,
+                    Err(_) => tokio::time::sleep(THROTTLE_BACKOFF).await,
+                }
+            };
+            attempts += 1;
+            let completed = pool.invoke(invoke.clone()).await;
+            drop(slot);
+            if !completed.function_error {
+                return;
+            }
+            match self.retry_delays.get(attempts as usize - 1) {
+                Some(delay) => tokio::time::sleep(*delay).await,
+                None => {
+                    let parse = |b: &[u8]| {
+                        serde_json::from_slice(b).unwrap_or_else(|_| {
+                            Value::String(String::from_utf8_lossy(b).into_owned())
+                        })
+                    };
+                    self.dead_letter(DeadLetter {
+                        request_id: invoke.request_id.clone(),
+                        function_arn: invoke.invoked_arn.clone(),
+                        executed_version: completed.executed_version,
+                        condition: "RetriesExhausted".to_owned(),
+                        attempts,
+                        request_payload: parse(&invoke.payload),
+                        response_payload: parse(&completed.payload),
+                        timestamp: rfc3339_now(),
+                    });
+                    return;
+                }
+            }
+        }
+    }
+
+    fn dead_letter(&self, letter: DeadLetter) {
+        if let Some(path) = &self.dead_letter_file {
+            let line = letter.to_record().to_string();
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| writeln!(f, "{line}"));
+            if let Err(e) = written {
+                eprintln!(
+                    "lambda-test: failed to write dead letter to {}: {e}",
+                    path.display()
+                );
+            }
+        }
+        self.dead_letters.lock().expect("poisoned").push(letter);
+    }
+
+    /// Events that failed on every attempt, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead_letters.lock().expect("poisoned").clone()
+    }
+
+    /// Waits until no event is queued or running.
+    pub async fn drained(&self) {
+        let mut pending = self.pending.subscribe();
+        let _ = pending.wait_for(|n| *n == 0).await;
+    }
+
+    /// Events queued or running now.
+    pub fn pending(&self) -> usize {
+        *self.pending.borrow()
+    }
+}
+
+/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn rfc3339_now() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs();
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        now.subsec_millis()
+    )
+}

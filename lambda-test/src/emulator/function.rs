@@ -1,0 +1,366 @@
+//! Functions, their versions and aliases, and the warm instances of each version.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use serde_json::json;
+
+use super::aws_error::AwsError;
+use super::instance::{Completed, Instance, Invoke, VersionSettings};
+use super::logs::{self, ReportStatus};
+use crate::Error;
+use crate::config::{AliasConfig, Config, FunctionConfig};
+
+/// Every function of a config.
+pub struct Registry {
+    /// Region of the local Lambda.
+    pub region: String,
+    /// Account id of the local Lambda.
+    pub account_id: String,
+    functions: BTreeMap<String, Arc<Function>>,
+}
+
+/// One function: `$LATEST`, its published versions, and its aliases.
+pub struct Function {
+    /// The name.
+    pub name: String,
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub arn: String,
+    versions: BTreeMap<String, Arc<VersionPool>>,
+    aliases: BTreeMap<String, AliasConfig>,
+    reserved_concurrency: Option<u32>,
+    running: AtomicU32,
+    bin: Option<(String, Result<PathBuf, Vec<PathBuf>>)>,
+    config_path: PathBuf,
+}
+
+/// The warm instances of one version.
+pub struct VersionPool {
+    settings: Arc<VersionSettings>,
+    idle: Mutex<Vec<Instance>>,
+}
+
+impl Registry {
+    /// Builds the registry; binaries are located now, so a missing one is known before any invoke.
+    pub fn new(config: &Config) -> Registry {
+        let search = bin_search_path(config);
+        let functions = config
+            .functions
+            .iter()
+            .map(|(name, f)| {
+                let function = Function::new(config, name, f, &search);
+                (name.clone(), Arc::new(function))
+            })
+            .collect();
+        Registry {
+            region: config.emulator.region.clone(),
+            account_id: config.emulator.account_id.clone(),
+            functions,
+        }
+    }
+
+    /// The function with this name.
+    pub fn get(&self, name: &str) -> Option<&Arc<Function>> {
+        self.functions.get(name)
+    }
+
+    /// Fails with a message naming the binary and the fix when `name`'s `bin` does not exist.
+    pub fn check_binary(&self, name: &str) -> Result<(), Error> {
+        let Some(function) = self.functions.get(name) else {
+            return Ok(());
+        };
+        match &function.bin {
+            Some((bin, Err(searched))) => Err(Error::MissingBinary {
+                function: name.to_owned(),
+                bin: bin.clone(),
+                config: function.config_path.clone(),
+                searched: searched.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// All functions.
+    pub fn functions(&self) -> impl Iterator<Item = &Arc<Function>> {
+        self.functions.values()
+    }
+}
+
+/// Where `bin = "..."` is looked for, in order.
+fn bin_search_path(config: &Config) -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(dir) = &config.emulator.bin_dir {
+        dirs.push(config.base_dir.join(dir));
+    }
+    if let Some(dir) = std::env::var_os("LAMBDA_TEST_BIN_DIR") {
+        dirs.push(PathBuf::from(dir));
+    }
+    // A test executable lives in target/<profile>/deps; the package's binaries one level up.
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(dir) = exe.parent()
+    {
+        if dir.ends_with("deps") {
+            dirs.extend(dir.parent().map(Path::to_owned));
+        } else {
+            dirs.push(dir.to_owned());
+        }
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        let target = PathBuf::from(target);
+        dirs.push(target.join("debug"));
+        dirs.push(target.join("release"));
+    }
+    for ancestor in config.base_dir.ancestors() {
+        let target = ancestor.join("target");
+        if target.is_dir() {
+            dirs.push(target.join("debug"));
+            dirs.push(target.join("release"));
+            break;
+        }
+    }
+    dirs.dedup();
+    dirs
+}
+
+fn locate_bin(base: &Path, bin: &str, search: &[PathBuf]) -> Result<PathBuf, Vec<PathBuf>> {
+    if bin.contains('/') {
+        let path = base.join(bin);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(vec![path])
+        };
+    }
+    search
+        .iter()
+        .map(|dir| dir.join(bin))
+        .find(|p| p.is_file())
+        .ok_or_else(|| search.to_vec())
+}
+
+impl Function {
+    fn new(config: &Config, name: &str, f: &FunctionConfig, search: &[PathBuf]) -> Function {
+        let region = &config.emulator.region;
+        let account = &config.emulator.account_id;
+        let latest = settings_for(config, name, "$LATEST", f, None, search);
+        let mut versions = BTreeMap::new();
+        versions.insert("$LATEST".to_owned(), Arc::new(VersionPool::new(latest.0)));
+        for (number, overrides) in &f.versions {
+            let (settings, _) = settings_for(config, name, number, f, Some(overrides), search);
+            versions.insert(number.clone(), Arc::new(VersionPool::new(settings)));
+        }
+        Function {
+            name: name.to_owned(),
+            arn: format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+            versions,
+            aliases: f.aliases.clone(),
+            reserved_concurrency: f.reserved_concurrency,
+            running: AtomicU32::new(0),
+            bin: latest.1,
+            config_path: config.path.clone(),
+        }
+    }
+
+    /// Resolves a qualifier to the version to run (`$LATEST` or a number); a weighted alias
+    /// picks one of its two versions at random by weight.
+    pub fn resolve(&self, qualifier: Option<&str>) -> Result<String, AwsError> {
+        let not_found =
+            |q: &str| AwsError::not_found(format!("Function not found: {}:{q}", self.arn));
+        match qualifier {
+            None | Some("$LATEST") => Ok("$LATEST".to_owned()),
+            Some("$LATEST.PUBLISHED") => self
+                .versions
+                .keys()
+                .filter_map(|v| v.parse::<u64>().ok())
+                .max()
+                .map(|v| v.to_string())
+                .ok_or_else(|| {
+                    AwsError::invalid_parameter(format!(
+                        "No published version found for function {}",
+                        self.arn
+                    ))
+                }),
+            Some(q) if q.bytes().all(|b| b.is_ascii_digit()) => {
+                if self.versions.contains_key(q) {
+                    Ok(q.to_owned())
+                } else {
+                    Err(not_found(q))
+                }
+            }
+            Some(alias) => {
+                let a = self.aliases.get(alias).ok_or_else(|| not_found(alias))?;
+                let version = match a.additional() {
+                    Some((extra, weight)) if fastrand::f64() < weight => extra,
+                    _ => a.version(),
+                };
+                Ok(version.to_owned())
+            }
+        }
+    }
+
+    /// Takes one of the function's concurrency slots, or refuses with 429.
+    pub fn acquire(self: &Arc<Self>) -> Result<ConcurrencySlot, AwsError> {
+        let limit = self.reserved_concurrency.unwrap_or(u32::MAX);
+        let taken = self
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            });
+        match taken {
+            Ok(_) => Ok(ConcurrencySlot(Arc::clone(self))),
+            Err(_) => Err(AwsError::throttled(
+                "ReservedFunctionConcurrentInvocationLimitExceeded",
+                "Rate Exceeded.",
+            )),
+        }
+    }
+
+    /// The pool of a resolved version.
+    pub fn pool(&self, version: &str) -> Option<&Arc<VersionPool>> {
+        self.versions.get(version)
+    }
+
+    /// All version pools.
+    pub fn pools(&self) -> impl Iterator<Item = &Arc<VersionPool>> {
+        self.versions.values()
+    }
+}
+
+/// One running invocation of a function, released on drop.
+pub struct ConcurrencySlot(Arc<Function>);
+
+impl Drop for ConcurrencySlot {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+type BinLookup = Option<(String, Result<PathBuf, Vec<PathBuf>>)>;
+
+fn settings_for(
+    config: &Config,
+    name: &str,
+    version: &str,
+    f: &FunctionConfig,
+    overrides: Option<&crate::config::VersionConfig>,
+    search: &[PathBuf],
+) -> (VersionSettings, BinLookup) {
+    let o = overrides.cloned().unwrap_or_default();
+    // A version that sets `bin` or `command` replaces both of `$LATEST`'s.
+    let (bin, command) = match (&o.bin, &o.command) {
+        (None, None) => (f.bin.as_ref(), f.command.as_ref()),
+        (bin, command) => (bin.as_ref(), command.as_ref()),
+    };
+    let base = &config.base_dir;
+    let (program, args, lookup) = match (command, bin) {
+        (Some(command), _) => {
+            let program = PathBuf::from(&command[0]);
+            let program = if command[0].contains('/') {
+                base.join(program)
+            } else {
+                program
+            };
+            (program, command[1..].to_vec(), None)
+        }
+        (_, Some(bin)) => {
+            let found = locate_bin(base, bin, search);
+            let program = found.clone().unwrap_or_else(|_| {
+                search
+                    .first()
+                    .map_or_else(|| PathBuf::from(bin), |d| d.join(bin))
+            });
+            (program, Vec::new(), Some((bin.clone(), found)))
+        }
+        (None, None) => unreachable!("validated: every function has `bin` or `command`"),
+    };
+    let mut environment = f.environment.clone();
+    environment.extend(o.environment);
+    let timeout = o.timeout.or(f.timeout).unwrap_or(3.0);
+    let settings = VersionSettings {
+        function_name: name.to_owned(),
+        version: version.to_owned(),
+        program,
+        args,
+        task_root: base.clone(),
+        environment,
+        timeout: Duration::from_secs_f64(timeout),
+        memory_size: o.memory_size.or(f.memory_size).unwrap_or(128),
+        handler: o
+            .handler
+            .or_else(|| f.handler.clone())
+            .unwrap_or_else(|| "bootstrap".to_owned()),
+        region: config.emulator.region.clone(),
+        account_id: config.emulator.account_id.clone(),
+    };
+    (settings, lookup)
+}
+
+impl VersionPool {
+    fn new(settings: VersionSettings) -> Self {
+        Self {
+            settings: Arc::new(settings),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The version's settings.
+    pub fn settings(&self) -> &VersionSettings {
+        &self.settings
+    }
+
+    /// Runs an invocation on a warm instance, or on a new one (a cold start).
+    pub async fn invoke(&self, invoke: Invoke) -> Completed {
+        let warm = self.idle.lock().expect("pool poisoned").pop();
+        let mut instance = match warm {
+            Some(instance) => instance,
+            None => match Instance::spawn(Arc::clone(&self.settings)).await {
+                Ok(instance) => instance,
+                Err(e) => return self.invalid_entrypoint(&invoke.request_id, &e.0),
+            },
+        };
+        let completed = instance.invoke(invoke).await;
+        if completed.reusable {
+            self.idle.lock().expect("pool poisoned").push(instance);
+        }
+        completed
+    }
+
+    /// Kills every warm instance (gracefully where an extension asked for it).
+    pub async fn shutdown(&self) {
+        let instances = std::mem::take(&mut *self.idle.lock().expect("pool poisoned"));
+        for instance in instances {
+            instance.shutdown().await;
+        }
+    }
+
+    /// The answer when the entrypoint cannot be started (lambda-api.md 5.6).
+    fn invalid_entrypoint(&self, id: &str, reason: &str) -> Completed {
+        let message = format!("RequestId: {id} Error: {reason}");
+        let mut log = String::new();
+        log.push_str(&logs::start_line(id, &self.settings.version));
+        log.push_str(&format!("{message}\nRuntime.InvalidEntrypoint\n"));
+        log.push_str(&logs::end_line(id));
+        log.push_str(&logs::report_line(&logs::Report {
+            request_id: id,
+            duration: Duration::ZERO,
+            memory_size_mb: self.settings.memory_size,
+            max_memory_used_mb: 0,
+            init_duration: None,
+            status: ReportStatus::Error("Runtime.InvalidEntrypoint"),
+        }));
+        Completed {
+            payload: Bytes::from(
+                json!({"errorType": "Runtime.InvalidEntrypoint", "errorMessage": message})
+                    .to_string(),
+            ),
+            function_error: true,
+            executed_version: self.settings.version.clone(),
+            log: log.into_bytes(),
+            reusable: false,
+        }
+    }
+}

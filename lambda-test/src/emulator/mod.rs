@@ -1,0 +1,175 @@
+//! The embedded local Lambda: it runs real function binaries through the Runtime API and
+//! answers the Invoke API the way AWS does.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), lambda_test::Error> {
+//! use lambda_test::config::Config;
+//! use lambda_test::emulator::Emulator;
+//!
+//! let config = Config::load("lambda-test.toml".as_ref())?;
+//! let emulator = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await?;
+//! println!("invoke at {}", emulator.endpoint());
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! The parts, as the Lambda service has them:
+//! - [`invoke_api`]: the front end callers talk to (validation, errors, invocation types);
+//! - [`function`]: functions, versions, aliases and the warm instances of each version;
+//! - [`instance`]: one execution environment (a process) and its lifecycle;
+//! - [`runtime_api`]: the API the process polls, one listener per instance;
+//! - [`events`]: the queue of `Event` invocations, with retries and dead letters;
+//! - [`logs`]: captured output and the START/END/REPORT lines;
+//! - [`reaper`]: the watchdog that leaves no process behind.
+
+pub mod aws_error;
+pub mod events;
+pub mod function;
+pub mod instance;
+pub mod invoke_api;
+pub mod logs;
+pub mod names;
+pub mod reaper;
+pub mod runtime_api;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::Error;
+use crate::config::Config;
+pub use events::DeadLetter;
+use events::EventQueue;
+use function::Registry;
+
+/// What the Invoke API handlers share.
+pub struct Shared {
+    registry: Registry,
+    events: Arc<EventQueue>,
+    log_invocations: bool,
+}
+
+/// A running local Lambda.
+pub struct Emulator {
+    shared: Arc<Shared>,
+    endpoint: String,
+    address: SocketAddr,
+    stop: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// Options beyond the config file.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Print one line per invocation to stderr (function, version, status, duration).
+    pub log_invocations: bool,
+}
+
+impl Emulator {
+    /// Starts the Invoke API on `address` (port 0 picks a free port).
+    pub async fn start(config: Config, address: SocketAddr) -> Result<Emulator, Error> {
+        Self::start_with(config, address, Options::default()).await
+    }
+
+    /// [`Emulator::start`] with [`Options`].
+    pub async fn start_with(
+        config: Config,
+        address: SocketAddr,
+        options: Options,
+    ) -> Result<Emulator, Error> {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| Error::EmulatorStart(format!("failed to bind {address}: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::EmulatorStart(e.to_string()))?;
+        let delays = config
+            .emulator
+            .event_retry_delays
+            .iter()
+            .map(|s| Duration::from_secs_f64(*s))
+            .collect();
+        let dead_letter_file = config
+            .emulator
+            .dead_letter_file
+            .as_ref()
+            .map(|f| config.base_dir.join(f));
+        let shared = Arc::new(Shared {
+            registry: Registry::new(&config),
+            events: EventQueue::new(delays, dead_letter_file),
+            log_invocations: options.log_invocations,
+        });
+        let app = axum::Router::new()
+            .fallback(invoke_api::handle)
+            .with_state(Arc::clone(&shared));
+        let (stop, mut stopped) = watch::channel(false);
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        Ok(Emulator {
+            shared,
+            endpoint: format!("http://{address}"),
+            address,
+            stop,
+            server,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`, for `endpoint_url`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The address the Invoke API listens on.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The region the local Lambda answers for.
+    pub fn region(&self) -> &str {
+        &self.shared.registry.region
+    }
+
+    /// Fails with a message naming the binary and the fix when `function`'s `bin` is missing.
+    pub fn check_binary(&self, function: &str) -> Result<(), Error> {
+        self.shared.registry.check_binary(function)
+    }
+
+    /// Waits until every queued `Event` invocation has run, retries included.
+    pub async fn events_drained(&self) {
+        self.shared.events.drained().await;
+    }
+
+    /// `Event` invocations queued or running now.
+    pub fn pending_events(&self) -> usize {
+        self.shared.events.pending()
+    }
+
+    /// Events that failed on every attempt.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.shared.events.dead_letters()
+    }
+
+    /// Stops listening and stops every instance.
+    pub async fn shutdown(self) {
+        self.stop.send_replace(true);
+        self.stop_instances().await;
+        let _ = self.server.await;
+    }
+
+    /// Stops every warm instance; the next invocation of each version is a cold start.
+    pub async fn stop_instances(&self) {
+        for function in self.shared.registry.functions() {
+            for pool in function.pools() {
+                pool.shutdown().await;
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! Function names and qualifiers as the Invoke API accepts them (lambda-api.md section 2).
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::aws_error::AwsError;
+
+/// The `NamespacedFunctionName` pattern as the model writes it; echoed in validation messages.
+const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
+
+/// The `NumericLatestPublishedOrAliasQualifier` pattern as the model writes it.
+const QUALIFIER_PATTERN: &str = r"(|[a-zA-Z0-9$_-]+)";
+
+/// The same language as [`FUNCTION_NAME_PATTERN`], anchored, with named groups.
+static FUNCTION_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    let region = r"(?:eusc-)?[a-z]{2}(?:(?:-gov)|(?:-iso[a-z]?))?-[a-z]+-\d";
+    Regex::new(&format!(
+        r"^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:(?P<arn_region>{region}):(?P<arn_account>\d{{12}}):|(?:(?P<region>{region}):)?(?:(?P<account>\d{{12}}):)?)(?:function:)?(?P<name>[a-zA-Z0-9_.\-]+)(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_\-]+))?$"
+    ))
+    .expect("valid regex")
+});
+
+static QUALIFIER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9$_\-]+$").expect("valid regex"));
+
+/// A parsed `FunctionName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    /// The region, when an ARN or a region prefix named one.
+    pub region: Option<String>,
+    /// The account, when an ARN or an account prefix named one.
+    pub account: Option<String>,
+    /// The bare function name.
+    pub name: String,
+    /// The qualifier written into the name (`f:live`), if any.
+    pub qualifier: Option<String>,
+}
+
+fn clause(value: &str, member: &str, constraint: &str) -> String {
+    format!("Value '{value}' at '{member}' failed to satisfy constraint: {constraint}")
+}
+
+/// Parses a percent-decoded `FunctionName`, with AWS's validation errors.
+pub fn parse_function_name(value: &str) -> Result<FunctionRef, AwsError> {
+    let mut clauses = Vec::new();
+    if value.len() > 256 {
+        clauses.push(clause(
+            value,
+            "functionName",
+            "Member must have length less than or equal to 256",
+        ));
+    }
+    let captures = FUNCTION_NAME.captures(value);
+    if captures.is_none() {
+        clauses.push(clause(
+            value,
+            "functionName",
+            &format!("Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"),
+        ));
+    }
+    let Some(c) = captures.filter(|_| clauses.is_empty()) else {
+        return Err(AwsError::validation(&clauses));
+    };
+    let group = |n: &str| c.name(n).map(|m| m.as_str().to_owned());
+    let name = group("name").expect("name group always matches");
+    if name.len() > 64 {
+        // AWS's exact wording for an over-long bare name is not known (lambda-api.md 2.3 step 4);
+        // we use the length-constraint form with the 64-character limit.
+        return Err(AwsError::validation(&[clause(
+            value,
+            "functionName",
+            "Member must have length less than or equal to 64",
+        )]));
+    }
+    Ok(FunctionRef {
+        region: group("arn_region").or_else(|| group("region")),
+        account: group("arn_account").or_else(|| group("account")),
+        name,
+        qualifier: group("qualifier"),
+    })
+}
+
+/// Validates the `Qualifier` query parameter.
+pub fn validate_qualifier(value: &str) -> Result<(), AwsError> {
+    let mut clauses = Vec::new();
+    if value.is_empty() {
+        clauses.push(clause(
+            value,
+            "qualifier",
+            "Member must have length greater than or equal to 1",
+        ));
+    }
+    if value.len() > 128 {
+        clauses.push(clause(
+            value,
+            "qualifier",
+            "Member must have length less than or equal to 128",
+        ));
+    }
+    if !value.is_empty() && !QUALIFIER.is_match(value) {
+        clauses.push(clause(
+            value,
+            "qualifier",
+            &format!("Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}"),
+        ));
+    }
+    if clauses.is_empty() {
+        Ok(())
+    } else {
+        Err(AwsError::validation(&clauses))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> FunctionRef {
+        parse_function_name(s).unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    #[test]
+    fn every_name_form() {
+        let plain = parse("my-fn");
+        assert_eq!((plain.name.as_str(), plain.qualifier), ("my-fn", None));
+
+        let q = parse("my-fn:prod");
+        assert_eq!(q.qualifier.as_deref(), Some("prod"));
+
+        let latest = parse("my-fn:$LATEST");
+        assert_eq!(latest.qualifier.as_deref(), Some("$LATEST"));
+
+        let arn = parse("arn:aws:lambda:us-west-2:123456789012:function:my-fn:7");
+        assert_eq!(arn.region.as_deref(), Some("us-west-2"));
+        assert_eq!(arn.account.as_deref(), Some("123456789012"));
+        assert_eq!(arn.name, "my-fn");
+        assert_eq!(arn.qualifier.as_deref(), Some("7"));
+
+        let partial = parse("123456789012:function:my-fn");
+        assert_eq!(partial.account.as_deref(), Some("123456789012"));
+        assert_eq!((partial.region, partial.qualifier), (None, None));
+
+        let gov = parse("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f");
+        assert_eq!(gov.region.as_deref(), Some("us-gov-west-1"));
+    }
+
+    #[test]
+    fn invalid_names_are_validation_errors() {
+        for bad in [
+            "",
+            "my fn",
+            "f:a:b:c",
+            "arn:aws:lambda:us-east-1:12:function:f",
+            "f/g",
+        ] {
+            let e = parse_function_name(bad).unwrap_err();
+            assert_eq!(e.error_type, "ValidationException", "{bad}");
+            assert!(
+                e.message
+                    .starts_with("1 validation error detected: Value '"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn long_names() {
+        let e = parse_function_name(&"a".repeat(65)).unwrap_err();
+        assert!(
+            e.message.contains("less than or equal to 64"),
+            "{}",
+            e.message
+        );
+        let e = parse_function_name(&"a".repeat(300)).unwrap_err();
+        assert!(
+            e.message.contains("less than or equal to 256"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn qualifiers() {
+        assert!(validate_qualifier("$LATEST").is_ok());
+        assert!(validate_qualifier("live").is_ok());
+        assert!(validate_qualifier("").is_err());
+        assert!(validate_qualifier("a b").is_err());
+    }
+}

@@ -1,0 +1,217 @@
+//! The process-wide harness: one background runtime that owns the local Lambda and the SDK
+//! clients, so nothing a test needs dies with that test's own runtime.
+//!
+//! Every `#[tokio::test]` builds and drops a runtime. A connection pool or a server task
+//! spawned on one test's runtime would die with it and break the next test that reuses it;
+//! here they live on a runtime that lives as long as the process.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use aws_sdk_lambda::config::retry::RetryConfig;
+use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use tokio::sync::OnceCell;
+
+use crate::Error;
+
+/// Where invocations go.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Target {
+    /// The embedded local Lambda serving the package's `lambda-test.toml`.
+    Local {
+        /// The package directory holding `lambda-test.toml`.
+        package_dir: PathBuf,
+    },
+    /// Any Lambda-compatible endpoint (e.g. `lambda-test serve`).
+    Endpoint {
+        /// Its URL.
+        url: String,
+    },
+    /// Real AWS, through `aws-config`'s default chain.
+    Aws,
+}
+
+impl Target {
+    /// Resolves the target for a package, as documented in the crate docs:
+    /// an explicit endpoint, then `LAMBDA_TEST_ENDPOINT_URL`, then `LAMBDA_TEST_TARGET=aws`,
+    /// then a `lambda-test.toml` in the package, else real AWS.
+    pub fn resolve(package_dir: &Path, endpoint_url: Option<&str>) -> Result<Target, Error> {
+        if let Some(url) = endpoint_url {
+            return Ok(Target::Endpoint {
+                url: url.to_owned(),
+            });
+        }
+        if let Some(url) = env_nonempty("LAMBDA_TEST_ENDPOINT_URL") {
+            return Ok(Target::Endpoint { url });
+        }
+        let has_config = package_dir.join(crate::CONFIG_FILE_NAME).is_file();
+        match env_nonempty("LAMBDA_TEST_TARGET").as_deref() {
+            Some("aws") => Ok(Target::Aws),
+            None | Some("local") if has_config => Ok(Target::Local {
+                package_dir: package_dir.to_owned(),
+            }),
+            Some("local") => Err(Error::EmulatorStart(format!(
+                "LAMBDA_TEST_TARGET=local, but there is no {} in {}",
+                crate::CONFIG_FILE_NAME,
+                package_dir.display()
+            ))),
+            None => Ok(Target::Aws),
+            Some(other) => Err(Error::EmulatorStart(format!(
+                "LAMBDA_TEST_TARGET={other:?} is not `local` or `aws`"
+            ))),
+        }
+    }
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// The local Lambda of one package and a client for it.
+#[cfg(feature = "emulator")]
+pub struct Local {
+    /// The running emulator.
+    pub emulator: crate::emulator::Emulator,
+    /// A client whose endpoint is the emulator.
+    pub client: aws_sdk_lambda::Client,
+}
+
+type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+
+/// The process-wide harness.
+pub struct Harness {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(feature = "emulator")]
+    locals: Mutex<HashMap<PathBuf, Cell<Arc<Local>>>>,
+    clients: Mutex<HashMap<Target, Cell<aws_sdk_lambda::Client>>>,
+}
+
+impl Harness {
+    /// The harness of this process, created on first use.
+    pub fn global() -> &'static Harness {
+        static HARNESS: OnceLock<Harness> = OnceLock::new();
+        HARNESS.get_or_init(|| Harness {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("lambda-test")
+                .enable_all()
+                .build()
+                .expect("failed to start the lambda-test runtime"),
+            #[cfg(feature = "emulator")]
+            locals: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Runs a future to completion on the harness runtime, from a thread outside any runtime
+    /// (a plain `#[test]`).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Runs a future on the harness runtime from any async context (any runtime).
+    pub async fn run<F>(&self, future: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self.runtime.spawn(future).await {
+            Ok(output) => output,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// The local Lambda of a package, started on first use.
+    #[cfg(feature = "emulator")]
+    pub async fn local(&self, package_dir: &Path) -> Result<Arc<Local>, Error> {
+        let cell = Arc::clone(
+            self.locals
+                .lock()
+                .expect("harness poisoned")
+                .entry(package_dir.to_owned())
+                .or_default(),
+        );
+        let dir = package_dir.to_owned();
+        let started = cell
+            .get_or_init(|| async move {
+                let config = crate::config::Config::load(&dir.join(crate::CONFIG_FILE_NAME))
+                    .map_err(|e| e.to_string())?;
+                let emulator = self
+                    .run(crate::emulator::Emulator::start(
+                        config,
+                        ([127, 0, 0, 1], 0).into(),
+                    ))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let client = endpoint_client(emulator.endpoint(), Some(emulator.region()));
+                Ok(Arc::new(Local { emulator, client }))
+            })
+            .await;
+        started.clone().map_err(Error::EmulatorStart)
+    }
+
+    /// A client for a target, built once per process.
+    pub async fn client(&self, target: &Target) -> Result<aws_sdk_lambda::Client, Error> {
+        #[cfg(feature = "emulator")]
+        if let Target::Local { package_dir } = target {
+            return Ok(self.local(package_dir).await?.client.clone());
+        }
+        let cell = Arc::clone(
+            self.clients
+                .lock()
+                .expect("harness poisoned")
+                .entry(target.clone())
+                .or_default(),
+        );
+        let target = target.clone();
+        let client = cell
+            .get_or_init(|| async move {
+                match target {
+                    Target::Endpoint { url } => Ok(endpoint_client(&url, None)),
+                    Target::Aws => Ok(aws_client().await),
+                    #[allow(unreachable_patterns)]
+                    Target::Local { package_dir } => Err(format!(
+                        "{} needs the `emulator` feature of lambda-test",
+                        package_dir.join(crate::CONFIG_FILE_NAME).display()
+                    )),
+                }
+            })
+            .await;
+        client.clone().map_err(Error::EmulatorStart)
+    }
+}
+
+/// A client for a local or compatible endpoint: static credentials, no retries (a retried
+/// invoke would run a non-idempotent function twice).
+fn endpoint_client(url: &str, region: Option<&str>) -> aws_sdk_lambda::Client {
+    let region = region
+        .map(str::to_owned)
+        .or_else(|| env_nonempty("AWS_REGION"))
+        .unwrap_or_else(|| "us-east-1".to_owned());
+    let config = aws_sdk_lambda::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            "AKIDLAMBDATEST",
+            "lambda-test-local-secret",
+            None,
+            None,
+            "lambda-test",
+        ))
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}
+
+/// A client for real AWS through the default credential and region chain.
+async fn aws_client() -> aws_sdk_lambda::Client {
+    let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let config = aws_sdk_lambda::config::Builder::from(&shared)
+        .retry_config(RetryConfig::disabled())
+        .build();
+    aws_sdk_lambda::Client::from_conf(config)
+}

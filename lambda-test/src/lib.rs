@@ -1,0 +1,80 @@
+//! Snapshot tests for AWS Lambda functions, run against a faithful embedded local Lambda or
+//! the real deployment.
+//!
+//! ```no_run
+//! use lambda_test::lambda_test;
+//!
+//! #[lambda_test(function = "greeter", payload = r#"{"name": "Bob"}"#)]
+//! async fn greets_bob() {}
+//! ```
+//!
+//! The attribute makes a test that invokes `greeter` through `aws-sdk-lambda`, decodes the
+//! tail log, and snapshot-asserts the outcome with `insta`
+//! (`tests/snapshots/<test file>__greets_bob.snap`):
+//!
+//! ```yaml
+//! status_code: 200
+//! executed_version: $LATEST
+//! function_error: ~
+//! payload:
+//!   greeting: "Hello, Bob!"
+//! log:
+//!   - greeting Bob
+//! ```
+//!
+//! # Targets
+//!
+//! Resolved once per test process:
+//!
+//! 1. an `endpoint_url` attribute, or `LAMBDA_TEST_ENDPOINT_URL`: that endpoint;
+//! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain;
+//! 3. a `lambda-test.toml` in the package (and `LAMBDA_TEST_TARGET` unset or `local`): the
+//!    embedded local Lambda ([`emulator`]), started once per test process;
+//! 4. otherwise real AWS.
+//!
+//! # Without the attribute
+//!
+//! [`Invocation`] is the builder behind it, usable with any `aws_sdk_lambda::Client`;
+//! [`Harness`] gives the client of a target and runs the local Lambda.
+//!
+//! # Features
+//!
+//! - `emulator` (default): the embedded local Lambda and the `lambda-test serve` binary.
+//! - `macros` (default): the `#[lambda_test]` attribute.
+
+#[cfg(feature = "emulator")]
+pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+mod error;
+mod harness;
+mod invocation;
+mod outcome;
+mod runner;
+mod tail_log;
+
+/// The name of the config file the local Lambda reads from a package directory.
+pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
+
+pub use error::Error;
+#[cfg(feature = "emulator")]
+pub use harness::Local;
+pub use harness::{Harness, Target};
+pub use invocation::{Invocation, InvocationType, LogType};
+#[doc = include_str!("../docs/lambda_test.md")]
+#[cfg(feature = "macros")]
+pub use lambda_test_macros::lambda_test;
+pub use outcome::{Outcome, Redactions, SnapshotRecord};
+pub use tail_log::{Report, TailLog};
+
+/// Not public API; used by `#[lambda_test]`.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runner::TestArgs;
+    pub use insta;
+
+    /// Runs the test body on the harness runtime.
+    pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        crate::Harness::global().block_on(future)
+    }
+}

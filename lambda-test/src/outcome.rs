@@ -1,0 +1,268 @@
+//! What an invocation returned, and the record a snapshot holds.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::tail_log::{Report, TailLog};
+
+/// The result of one invocation the service accepted.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// assert_eq!(outcome.status_code, 200);
+/// assert!(outcome.function_error.is_none());
+/// assert_eq!(outcome.payload_json().unwrap()["greeting"], "Hello, Bob!");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Outcome {
+    /// 200 (RequestResponse), 202 (Event) or 204 (DryRun).
+    pub status_code: u16,
+    /// `Unhandled` when the function failed (the payload is then the error document).
+    pub function_error: Option<String>,
+    /// The version that ran (`$LATEST`, `1`, ...): never an alias. Absent for Event and DryRun.
+    pub executed_version: Option<String>,
+    /// The response bytes; `None` when empty.
+    pub payload: Option<Vec<u8>>,
+    /// The decoded tail log, when it was asked for and sent.
+    pub log: Option<TailLog>,
+    /// `x-amzn-RequestId`.
+    pub request_id: Option<String>,
+}
+
+impl Outcome {
+    /// The payload parsed as JSON; `None` when empty or not JSON.
+    pub fn payload_json(&self) -> Option<Value> {
+        serde_json::from_slice(self.payload.as_deref()?).ok()
+    }
+
+    /// The payload as text (lossy), empty when there is none.
+    pub fn payload_text(&self) -> String {
+        String::from_utf8_lossy(self.payload.as_deref().unwrap_or_default()).into_owned()
+    }
+
+    /// The parsed REPORT line of the tail log.
+    pub fn report(&self) -> Option<&Report> {
+        self.log.as_ref()?.report.as_ref()
+    }
+
+    /// The function's own log lines (empty without a tail log).
+    pub fn log_lines(&self) -> &[String] {
+        self.log.as_ref().map_or(&[], |l| &l.lines)
+    }
+
+    /// The record a snapshot holds, with volatile values redacted by [`Redactions::default`].
+    pub fn snapshot_record(&self) -> SnapshotRecord {
+        self.snapshot_record_with(&Redactions::default())
+    }
+
+    /// The record a snapshot holds, with the given redactions.
+    pub fn snapshot_record_with(&self, redactions: &Redactions) -> SnapshotRecord {
+        let request_id = self.request_id.as_deref();
+        let payload = match &self.payload {
+            None => Value::Null,
+            Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(json) => redactions.in_json(json, request_id),
+                Err(_) => Value::String(redactions.in_text(
+                    &String::from_utf8_lossy(bytes),
+                    request_id,
+                    false,
+                )),
+            },
+        };
+        SnapshotRecord {
+            status_code: self.status_code,
+            executed_version: self.executed_version.clone(),
+            function_error: self.function_error.clone(),
+            payload,
+            log: self.log.as_ref().map(|log| {
+                log.lines
+                    .iter()
+                    .map(|l| redactions.in_text(l, request_id, true))
+                    .collect()
+            }),
+        }
+    }
+
+    /// What a reader needs beside a failing assertion: the request id and the raw tail log.
+    pub fn context(&self) -> String {
+        let mut out = format!(
+            "lambda-test: request id {}",
+            self.request_id.as_deref().unwrap_or("(none)")
+        );
+        match &self.log {
+            Some(log) => {
+                out.push_str(", tail log:\n");
+                for line in log.raw.lines() {
+                    out.push_str("  | ");
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+            None => out.push_str(" (no tail log)\n"),
+        }
+        out
+    }
+}
+
+/// The snapshot of one invocation: everything that is the function's contract, nothing volatile.
+///
+/// ```yaml
+/// status_code: 200
+/// executed_version: $LATEST
+/// function_error: ~
+/// payload:
+///   greeting: "Hello, Bob!"
+/// log:
+///   - greeting Bob
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct SnapshotRecord {
+    /// HTTP status of the Invoke call.
+    pub status_code: u16,
+    /// The version that ran.
+    pub executed_version: Option<String>,
+    /// `Unhandled` for function errors.
+    pub function_error: Option<String>,
+    /// The payload as JSON (a string when it is not JSON, null when empty).
+    pub payload: Value,
+    /// The function's own log lines; absent when no tail log was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<Vec<String>>,
+}
+
+/// Rules that replace volatile text before it reaches a snapshot.
+///
+/// By default: the invocation's request id everywhere (`[request-id]`); in log lines also
+/// any UUID (`[uuid]`), ISO 8601 timestamp (`[timestamp]`) and X-Ray trace id (`[trace-id]`).
+/// [`Redactions::add`] adds a rule that applies to the payload and the log.
+#[derive(Debug, Clone)]
+pub struct Redactions {
+    log_rules: Vec<(Regex, String)>,
+    user_rules: Vec<(Regex, String)>,
+}
+
+static DEFAULT_LOG_RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
+    [
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+            "[timestamp]",
+        ),
+        (r"1-[0-9a-f]{8}-[0-9a-f]{24}", "[trace-id]"),
+        (
+            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+            "[uuid]",
+        ),
+    ]
+    .into_iter()
+    .map(|(re, with)| (Regex::new(re).expect("valid regex"), with.to_owned()))
+    .collect()
+});
+
+impl Default for Redactions {
+    fn default() -> Self {
+        Self {
+            log_rules: DEFAULT_LOG_RULES.clone(),
+            user_rules: Vec::new(),
+        }
+    }
+}
+
+impl Redactions {
+    /// Adds a rule: every match of `pattern` (a regex) in payload strings and log lines becomes `replacement`.
+    pub fn add(mut self, pattern: &str, replacement: &str) -> Result<Self, regex::Error> {
+        self.user_rules
+            .push((Regex::new(pattern)?, replacement.to_owned()));
+        Ok(self)
+    }
+
+    fn in_text(&self, text: &str, request_id: Option<&str>, is_log: bool) -> String {
+        let mut out = match request_id {
+            Some(id) if !id.is_empty() => text.replace(id, "[request-id]"),
+            _ => text.to_owned(),
+        };
+        for (re, with) in &self.user_rules {
+            out = re.replace_all(&out, with.as_str()).into_owned();
+        }
+        if is_log {
+            for (re, with) in &self.log_rules {
+                out = re.replace_all(&out, with.as_str()).into_owned();
+            }
+        }
+        out
+    }
+
+    fn in_json(&self, value: Value, request_id: Option<&str>) -> Value {
+        match value {
+            Value::String(s) => Value::String(self.in_text(&s, request_id, false)),
+            Value::Array(items) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| self.in_json(v, request_id))
+                    .collect(),
+            ),
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .map(|(k, v)| (k, self.in_json(v, request_id)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(payload: &str, log: &str) -> Outcome {
+        Outcome {
+            status_code: 200,
+            function_error: Some("Unhandled".into()),
+            executed_version: Some("$LATEST".into()),
+            payload: Some(payload.as_bytes().to_vec()),
+            log: Some(TailLog::parse(log)),
+            request_id: Some("3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c".into()),
+        }
+    }
+
+    #[test]
+    fn request_id_is_redacted_in_payload_and_log() {
+        let o = outcome(
+            r#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Error: Runtime exited"}"#,
+            "START RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Version: $LATEST\nRequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Error: x\nat 2026-01-15T10:15:00.123Z id 0d1f4e9e-5c1e-4c3a-9f7b-1f2e3d4c5b6a\n",
+        );
+        let r = o.snapshot_record();
+        assert_eq!(
+            r.payload["errorMessage"],
+            "RequestId: [request-id] Error: Runtime exited"
+        );
+        assert_eq!(
+            r.log.unwrap(),
+            [
+                "RequestId: [request-id] Error: x",
+                "at [timestamp] id [uuid]"
+            ]
+        );
+    }
+
+    #[test]
+    fn non_json_payload_is_a_string_and_empty_is_null() {
+        let mut o = outcome("plain", "");
+        assert_eq!(o.snapshot_record().payload, Value::String("plain".into()));
+        o.payload = None;
+        assert_eq!(o.snapshot_record().payload, Value::Null);
+    }
+
+    #[test]
+    fn user_rules_apply_to_payload() {
+        let o = outcome(r#"{"token":"abc-123"}"#, "");
+        let r = o.snapshot_record_with(&Redactions::default().add(r"abc-\d+", "[token]").unwrap());
+        assert_eq!(r.payload["token"], "[token]");
+    }
+}
