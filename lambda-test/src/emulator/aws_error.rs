@@ -74,6 +74,17 @@ impl AwsError {
         )
     }
 
+    /// 400 `NoPublishedVersionException` for `$LATEST.PUBLISHED` without versions.
+    pub fn no_published_version(message: impl Into<String>) -> Self {
+        Self::new(
+            400,
+            "NoPublishedVersionException",
+            "Message",
+            Some("User"),
+            message,
+        )
+    }
+
     /// 404 `ResourceNotFoundException`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(

@@ -179,7 +179,7 @@ impl Function {
                 .max()
                 .map(|v| v.to_string())
                 .ok_or_else(|| {
-                    AwsError::invalid_parameter(format!(
+                    AwsError::no_published_version(format!(
                         "No published version found for function {}",
                         self.arn
                     ))

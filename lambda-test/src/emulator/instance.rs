@@ -209,9 +209,14 @@ impl Instance {
                     return self.init_failed(&id, status, log);
                 }
                 () = tokio::time::sleep_until(init_deadline) => {
-                    log.extend(logs::init_report_line(INIT_TIMEOUT, "init", ReportStatus::Timeout).as_bytes());
+                    log.extend(logs::start_line(&id, &version).as_bytes());
+                    log.extend(self.log.take());
+                    if !log.ends_with(b"\n") {
+                        log.push(b'\n');
+                    }
+                    log.extend(logs::init_report_line(INIT_TIMEOUT, "invoke", ReportStatus::Timeout).as_bytes());
                     self.kill();
-                    return self.finish(&id, log, Outcome::Timeout, Duration::ZERO, None);
+                    return self.finish(&id, log, Outcome::Timeout, INIT_TIMEOUT, None);
                 }
             }
         }
@@ -395,7 +400,10 @@ impl Instance {
             log.push(b'\n');
         }
         log.extend(
-            logs::init_report_line(init_time, "init", ReportStatus::Error(&error_type)).as_bytes(),
+            // Instances start at invoke time, so a failed init is a suppressed init: phase `invoke`,
+            // inside START..END, and every later invoke tries init again (lambda-api.md 5.6).
+            logs::init_report_line(init_time, "invoke", ReportStatus::Error(&error_type))
+                .as_bytes(),
         );
         self.kill();
         self.finish(
