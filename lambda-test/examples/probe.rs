@@ -7,7 +7,8 @@
 //! `spawn_child` (leaves a `sleep` child behind), `count` (invocations this process served).
 //!
 //! Init behaviour comes from the environment: `PROBE_INIT=exit|panic|sleep:<ms>`, and
-//! `PROBE_GRACEFUL=1` registers the graceful-shutdown extension.
+//! `PROBE_GRACEFUL=1` registers the graceful-shutdown extension, whose hook writes `graceful` to
+//! the file `PROBE_SHUTDOWN_FILE` names.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,6 +93,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     if std::env::var_os("PROBE_GRACEFUL").is_some() {
         lambda_runtime::spawn_graceful_shutdown_handler(|| async {
             println!("probe: shutting down gracefully");
+            if let Some(path) = std::env::var_os("PROBE_SHUTDOWN_FILE") {
+                let _ = std::fs::write(path, "graceful");
+            }
         })
         .await;
     }

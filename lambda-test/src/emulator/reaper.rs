@@ -2,7 +2,8 @@
 //!
 //! Function processes run in their own process groups. A small watchdog shell, started once per
 //! host process in a process group of its own (so a terminal's Ctrl-C does not reach it first),
-//! reads group ids on its standard input. When the host process ends in any way, even by
+//! reads group ids on its standard input (`kill -9 -<pgid>`: the form dash, the usual `/bin/sh`,
+//! accepts). When the host process ends in any way, even by
 //! SIGKILL or a panic in a test, the kernel closes that pipe, and the watchdog kills every group
 //! it still knows. This needs no `unsafe` (no `pre_exec`/`prctl`) and no extra binary.
 
@@ -18,7 +19,7 @@ while read -r line; do
     *) groups="$groups$line " ;;
   esac
 done
-for id in $groups; do kill -KILL -- "-$id" 2>/dev/null; done
+for id in $groups; do kill -9 "-$id" 2>/dev/null; done
 "#;
 
 /// The process-wide watchdog.

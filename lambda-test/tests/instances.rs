@@ -1,0 +1,160 @@
+//! Execution environments: scale-out, reserved concurrency, graceful shutdown, and no process
+//! left behind, whether the local Lambda shuts down or its host process is killed.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::BufRead as _;
+use std::process::{Command, Stdio};
+
+use aws_sdk_lambda::operation::invoke::InvokeError;
+use aws_sdk_lambda::primitives::Blob;
+use serde_json::{Value, json};
+use support::{gone_within, process_alive, start};
+
+async fn call(client: &aws_sdk_lambda::Client, name: &str, payload: Value) -> Value {
+    let out = client
+        .invoke()
+        .function_name(name)
+        .payload(Blob::new(payload.to_string()))
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(out.function_error(), None, "{:?}", out.payload());
+    serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap()
+}
+
+#[tokio::test]
+async fn concurrent_invokes_scale_out_to_more_instances() {
+    let (_emulator, client) = start("[functions.probe]\nbin = \"probe\"\n").await;
+    let calls: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                call(&client, "probe", json!({"action": "sleep", "ms": 400})).await
+            })
+        })
+        .collect();
+    let mut pids = BTreeSet::new();
+    for c in calls {
+        pids.insert(c.await.unwrap()["pid"].as_u64().unwrap());
+    }
+    assert_eq!(
+        pids.len(),
+        4,
+        "four overlapping invocations need four instances"
+    );
+}
+
+#[tokio::test]
+async fn reserved_concurrency_throttles_with_429() {
+    let (_emulator, client) =
+        start("[functions.limited]\nbin = \"probe\"\nreserved_concurrency = 1\ntimeout = 5\n")
+            .await;
+    let busy = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            call(&client, "limited", json!({"action": "sleep", "ms": 2000})).await
+        })
+    };
+    let mut throttled = None;
+    for _ in 0..40 {
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        match client.invoke().function_name("limited").send().await {
+            Err(e) => {
+                throttled = Some(e.into_service_error());
+                break;
+            }
+            Ok(_) if busy.is_finished() => break,
+            Ok(_) => continue,
+        }
+    }
+    match throttled.expect("a second invocation while the first runs is throttled") {
+        InvokeError::TooManyRequestsException(e) => {
+            assert_eq!(
+                e.reason().map(|r| r.as_str()),
+                Some("ReservedFunctionConcurrentInvocationLimitExceeded")
+            );
+            assert_eq!(e.message(), Some("Rate Exceeded."));
+        }
+        other => panic!("expected TooManyRequestsException, got {other:?}"),
+    }
+    busy.await.unwrap();
+    // The slot is free again.
+    call(&client, "limited", json!({})).await;
+}
+
+#[tokio::test]
+async fn shutdown_is_graceful_for_extensions_and_kills_everything() {
+    let marker = support::temp_dir().join("shutdown");
+    let (emulator, client) = start(&format!(
+        "[functions.graceful]\nbin = \"probe\"\nenvironment = {{ PROBE_GRACEFUL = \"1\", PROBE_SHUTDOWN_FILE = {:?} }}\n\n[functions.plain]\nbin = \"probe\"\n",
+        marker.display().to_string()
+    ))
+    .await;
+    // The graceful-shutdown helper registers an extension at init; without the Extensions
+    // API the function would crash at init.
+    let graceful = call(&client, "graceful", json!({})).await["pid"]
+        .as_u64()
+        .unwrap() as u32;
+    let plain = call(&client, "plain", json!({})).await["pid"]
+        .as_u64()
+        .unwrap() as u32;
+    let child = call(&client, "plain", json!({"action": "spawn_child"})).await["child_pid"]
+        .as_u64()
+        .unwrap() as u32;
+    assert!(process_alive(graceful) && process_alive(plain) && process_alive(child));
+    emulator.shutdown().await;
+    for pid in [graceful, plain, child] {
+        assert!(gone_within(pid, 5).await, "pid {pid} outlived the shutdown");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&marker).ok().as_deref(),
+        Some("graceful"),
+        "the runtime got SIGTERM and ran its shutdown hook"
+    );
+}
+
+/// Kills `lambda-test serve` with SIGKILL, which runs no cleanup code at all: the watchdog
+/// still takes every function process (and the children they forked) with it.
+#[tokio::test]
+async fn no_orphans_when_the_host_process_is_killed() {
+    let dir = support::temp_dir();
+    let config = dir.join("lambda-test.toml");
+    std::fs::write(
+        &config,
+        support::config_text("[functions.probe]\nbin = \"probe\"\n"),
+    )
+    .unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lambda-test"))
+        .args(["serve", "--quiet", "--port", "0", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start lambda-test serve");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{line}");
+    let client = support::client(&endpoint);
+    let function_pid = call(&client, "probe", json!({})).await["pid"]
+        .as_u64()
+        .unwrap() as u32;
+    let child = call(&client, "probe", json!({"action": "spawn_child"})).await["child_pid"]
+        .as_u64()
+        .unwrap() as u32;
+    assert!(process_alive(function_pid) && process_alive(child));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        gone_within(function_pid, 5).await,
+        "the function outlived its host"
+    );
+    assert!(
+        gone_within(child, 5).await,
+        "the function's child outlived its host"
+    );
+}
