@@ -71,6 +71,23 @@ pub struct EmulatorSettings {
     /// A file (relative to this one) that dead-letter records are appended to, one JSON per line.
     #[serde(default)]
     pub dead_letter_file: Option<PathBuf>,
+    /// Callers, by name. Declaring any turns on SigV4 verification: every request must then be
+    /// signed by one of them.
+    #[serde(default)]
+    pub principals: BTreeMap<String, PrincipalConfig>,
+}
+
+/// An `[emulator.principals.<name>]` table: a caller and its credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct PrincipalConfig {
+    /// The access key id it signs with.
+    pub access_key_id: String,
+    /// Its secret access key.
+    pub secret_access_key: String,
+    /// Its ARN (default `arn:aws:iam::<account>:user/<name>`).
+    pub arn: Option<String>,
 }
 
 impl Default for EmulatorSettings {
@@ -81,6 +98,7 @@ impl Default for EmulatorSettings {
             bin_dir: None,
             event_retry_delays: default_event_retry_delays(),
             dead_letter_file: None,
+            principals: BTreeMap::new(),
         }
     }
 }
@@ -124,6 +142,9 @@ pub struct FunctionConfig {
     /// Aliases, by name.
     #[serde(default)]
     pub aliases: BTreeMap<String, AliasConfig>,
+    /// Principals (names under `[emulator.principals]`, their ARNs, or `"*"`) allowed to invoke
+    /// the function; default: anyone.
+    pub allow: Option<Vec<String>>,
 }
 
 /// A `[functions.<name>.versions.<n>]` table: overrides of `$LATEST`'s settings.
@@ -166,6 +187,8 @@ pub struct RoutedAlias {
     /// At most one additional version with its weight (0.0 to 1.0).
     #[serde(default)]
     pub weights: BTreeMap<String, f64>,
+    /// Principals allowed to invoke through this alias (instead of the function's `allow`).
+    pub allow: Option<Vec<String>>,
 }
 
 impl AliasConfig {
@@ -174,6 +197,14 @@ impl AliasConfig {
         match self {
             AliasConfig::Version(v) => v,
             AliasConfig::Routed(r) => &r.version,
+        }
+    }
+
+    /// The alias's own `allow` list, if it has one.
+    pub fn allow(&self) -> Option<&[String]> {
+        match self {
+            AliasConfig::Version(_) => None,
+            AliasConfig::Routed(r) => r.allow.as_deref(),
         }
     }
 
@@ -243,7 +274,35 @@ impl Config {
                 at("event_retry_delays")
             ));
         }
+        let mut keys = std::collections::BTreeSet::new();
+        for (name, p) in &self.emulator.principals {
+            if !keys.insert(&p.access_key_id) {
+                return Err(format!(
+                    "{}principal `{name}`: access key id {:?} is already used by another principal",
+                    at(&p.access_key_id),
+                    p.access_key_id
+                ));
+            }
+        }
+        let check_allow = |allow: Option<&[String]>, whose: &str| -> Result<(), String> {
+            for entry in allow.unwrap_or_default() {
+                let known = entry == "*"
+                    || self.emulator.principals.contains_key(entry)
+                    || self.principal_arns().any(|arn| arn == *entry);
+                if !known {
+                    return Err(format!(
+                        "{}{whose}: `allow` names {entry:?}, which is not a principal under [emulator.principals] (or \"*\")",
+                        at("allow")
+                    ));
+                }
+            }
+            Ok(())
+        };
         for (name, f) in &self.functions {
+            check_allow(f.allow.as_deref(), &format!("function `{name}`"))?;
+            for (alias, a) in &f.aliases {
+                check_allow(a.allow(), &format!("function `{name}` alias `{alias}`"))?;
+            }
             let here = at(&format!("functions.{name}"));
             if name.is_empty()
                 || name.len() > 64
@@ -364,6 +423,23 @@ fn check_settings(
     Ok(())
 }
 
+impl Config {
+    /// The ARN of each declared principal.
+    pub fn principal_arns(&self) -> impl Iterator<Item = String> + '_ {
+        self.emulator
+            .principals
+            .iter()
+            .map(|(name, p)| self.principal_arn(name, p))
+    }
+
+    /// A principal's ARN: its `arn`, or `arn:aws:iam::<account>:user/<name>`.
+    pub fn principal_arn(&self, name: &str, p: &PrincipalConfig) -> String {
+        p.arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:user/{name}", self.emulator.account_id))
+    }
+}
+
 /// `line N: ` for the first line mentioning `needle`, or nothing.
 fn line_of(text: &str, needle: &str) -> String {
     text.lines()
@@ -422,6 +498,17 @@ mod tests {
         let live = &c.functions["f"].aliases["live"];
         assert_eq!(live.version(), "2");
         assert_eq!(live.additional(), Some(("1", 0.25)));
+    }
+
+    #[test]
+    fn allow_names_declared_principals() {
+        let ok = parse(
+            "[emulator.principals.ci]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\n[functions.f]\nbin = \"f\"\nallow = [\"ci\", \"arn:aws:iam::123456789012:user/ci\", \"*\"]\n",
+        );
+        assert!(ok.is_ok(), "{ok:?}");
+        let e = parse("[functions.f]\nbin = \"f\"\nallow = [\"ghost\"]\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+        assert!(e.contains("\"ghost\", which is not a principal"), "{e}");
     }
 
     #[test]

@@ -135,6 +135,18 @@ impl AwsError {
         Self::new(500, "ServiceException", "Message", Some("Service"), message)
     }
 
+    /// 400 `IncompleteSignatureException`: a malformed `Authorization` (400 per the generic
+    /// AWS docs; lambda-api.md 10.3 marks the status unsure).
+    pub fn incomplete_signature(message: impl Into<String>) -> Self {
+        Self::new(
+            400,
+            "IncompleteSignatureException",
+            "message",
+            None,
+            message,
+        )
+    }
+
     /// 403 errors of request signing (section 10.3).
     pub fn auth(error_type: &'static str, message: impl Into<String>) -> Self {
         Self::new(403, error_type, "message", None, message)

@@ -33,6 +33,7 @@ pub struct Function {
     versions: BTreeMap<String, Arc<VersionPool>>,
     aliases: BTreeMap<String, AliasConfig>,
     reserved_concurrency: Option<u32>,
+    allow: Option<Vec<String>>,
     running: AtomicU32,
     bin: Option<(String, Result<PathBuf, Vec<PathBuf>>)>,
     config_path: PathBuf,
@@ -159,6 +160,7 @@ impl Function {
             versions,
             aliases: f.aliases.clone(),
             reserved_concurrency: f.reserved_concurrency,
+            allow: f.allow.clone(),
             running: AtomicU32::new(0),
             bin: latest.1,
             config_path: config.path.clone(),
@@ -200,6 +202,14 @@ impl Function {
                 Ok(version.to_owned())
             }
         }
+    }
+
+    /// Who may invoke through this qualifier: the alias's own list, else the function's.
+    pub fn allow_list(&self, qualifier: Option<&str>) -> Option<&[String]> {
+        qualifier
+            .and_then(|q| self.aliases.get(q))
+            .and_then(AliasConfig::allow)
+            .or(self.allow.as_deref())
     }
 
     /// Takes one of the function's concurrency slots, or refuses with 429.

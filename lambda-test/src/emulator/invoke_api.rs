@@ -184,6 +184,10 @@ async fn invoke(
         Route::InvokeAsync(name) => (name, InvocationType::Event, false),
     };
 
+    // The body comes first: the signature covers it. Then AWS's order (lambda-api.md 3.6).
+    let body = read_body(body).await?;
+    let caller = shared.auth.verify(&parts, &body)?;
+
     // Names arrive percent-encoded from SDKs and raw from hand-written clients; accept both.
     let name = percent_decode_str(&raw_name).decode_utf8().map_err(|_| {
         AwsError::validation(&[format!(
@@ -216,6 +220,16 @@ async fn invoke(
     // The emulator serves a single account: an account in the name is accepted as this one.
     let function = lookup(shared, &function_ref, qualifier.as_deref())?;
     let version = function.resolve(qualifier.as_deref())?;
+    let resource = match &qualifier {
+        Some(q) => format!("{}:{q}", function.arn),
+        None => function.arn.clone(),
+    };
+    if !caller.allowed_by(function.allow_list(qualifier.as_deref())) {
+        return Err(AwsError::access_denied(format!(
+            "User: {} is not authorized to perform: lambda:InvokeFunction on resource: {resource} because no resource-based policy allows the lambda:InvokeFunction action",
+            caller.arn()
+        )));
+    }
 
     let client_context = match header(&parts.headers, "x-amz-client-context")? {
         None => None,
@@ -226,12 +240,8 @@ async fn invoke(
         .map(str::to_owned)
         .unwrap_or_else(new_trace_id);
 
-    let payload = read_payload(body, invocation_type).await?;
-
-    let invoked_arn = match &qualifier {
-        Some(q) => format!("{}:{q}", function.arn),
-        None => function.arn.clone(),
-    };
+    let payload = check_payload(body, invocation_type)?;
+    let invoked_arn = resource;
     let summary = |status: &str| Summary {
         target: invoked_arn.clone(),
         version: version.clone(),
@@ -345,16 +355,19 @@ fn decode_client_context(encoded: &str) -> Result<String, AwsError> {
     }
 }
 
-/// Reads the body within the invocation type's limit and checks that it is JSON.
-async fn read_payload(body: Body, invocation_type: InvocationType) -> Result<Bytes, AwsError> {
-    let whole_request_too_large = || {
-        AwsError::too_large(format!(
-            "Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
-        ))
-    };
-    let bytes = axum::body::to_bytes(body, SYNC_PAYLOAD_LIMIT + REQUEST_SLACK)
+/// Reads the body, refusing requests far over the largest payload without buffering them.
+async fn read_body(body: Body) -> Result<Bytes, AwsError> {
+    axum::body::to_bytes(body, SYNC_PAYLOAD_LIMIT + REQUEST_SLACK)
         .await
-        .map_err(|_| whole_request_too_large())?;
+        .map_err(|_| {
+            AwsError::too_large(format!(
+                "Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
+            ))
+        })
+}
+
+/// Checks the payload against the invocation type's limit and that it is JSON.
+fn check_payload(bytes: Bytes, invocation_type: InvocationType) -> Result<Bytes, AwsError> {
     let limit = match invocation_type {
         InvocationType::Event => EVENT_PAYLOAD_LIMIT,
         _ => SYNC_PAYLOAD_LIMIT,

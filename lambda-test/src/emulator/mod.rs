@@ -22,6 +22,7 @@
 //! - [`logs`]: captured output and the START/END/REPORT lines;
 //! - [`reaper`]: the watchdog that leaves no process behind.
 
+pub mod auth;
 pub mod aws_error;
 pub mod events;
 pub mod function;
@@ -47,6 +48,7 @@ use function::Registry;
 /// What the Invoke API handlers share.
 pub struct Shared {
     registry: Registry,
+    auth: auth::Auth,
     events: Arc<EventQueue>,
     log_invocations: bool,
 }
@@ -99,6 +101,14 @@ impl Emulator {
             .map(|f| config.base_dir.join(f));
         let shared = Arc::new(Shared {
             registry: Registry::new(&config),
+            auth: auth::Auth::new(config.emulator.principals.iter().map(|(name, p)| {
+                auth::Principal {
+                    name: name.clone(),
+                    access_key_id: p.access_key_id.clone(),
+                    secret_access_key: p.secret_access_key.clone(),
+                    arn: config.principal_arn(name, p),
+                }
+            })),
             events: EventQueue::new(delays, dead_letter_file),
             log_invocations: options.log_invocations,
         });
