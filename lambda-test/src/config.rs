@@ -303,7 +303,10 @@ impl Config {
             for (alias, a) in &f.aliases {
                 check_allow(a.allow(), &format!("function `{name}` alias `{alias}`"))?;
             }
-            let here = at(&format!("functions.{name}"));
+            let here = match at(&format!("functions.{name}")) {
+                found if !found.is_empty() => found,
+                _ => at(&format!("functions.\"{name}\"")),
+            };
             if name.is_empty()
                 || name.len() > 64
                 || !name

@@ -10,7 +10,7 @@ use super::aws_error::AwsError;
 const FUNCTION_NAME_PATTERN: &str = r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:|(((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?))(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?";
 
 /// The `NumericLatestPublishedOrAliasQualifier` pattern as the model writes it.
-const QUALIFIER_PATTERN: &str = r"(|[a-zA-Z0-9$_-]+)";
+const QUALIFIER_PATTERN: &str = r"\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+";
 
 /// The same language as [`FUNCTION_NAME_PATTERN`], anchored, with named groups.
 static FUNCTION_NAME: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,7 +22,7 @@ static FUNCTION_NAME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static QUALIFIER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9$_\-]+$").expect("valid regex"));
+    LazyLock::new(|| Regex::new(r"^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9$_\-]+)$").expect("valid regex"));
 
 /// A parsed `FunctionName`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,6 +185,8 @@ mod tests {
     fn qualifiers() {
         assert!(validate_qualifier("$LATEST").is_ok());
         assert!(validate_qualifier("live").is_ok());
+        assert!(validate_qualifier("$LATEST.PUBLISHED").is_ok());
+        assert!(validate_qualifier("$LATEST.OTHER").is_err());
         assert!(validate_qualifier("").is_err());
         assert!(validate_qualifier("a b").is_err());
     }
