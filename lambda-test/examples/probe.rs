@@ -8,7 +8,7 @@
 //!
 //! Init behaviour comes from the environment: `PROBE_INIT=exit|panic|sleep:<ms>`, and
 //! `PROBE_GRACEFUL=1` registers the graceful-shutdown extension, whose hook writes `graceful` to
-//! the file `PROBE_SHUTDOWN_FILE` names.
+//! the file `PROBE_SHUTDOWN_FILE` names; with `PROBE_SHUTDOWN_HANG=1` that hook never ends.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,6 +95,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             println!("probe: shutting down gracefully");
             if let Some(path) = std::env::var_os("PROBE_SHUTDOWN_FILE") {
                 let _ = std::fs::write(path, "graceful");
+            }
+            if std::env::var_os("PROBE_SHUTDOWN_HANG").is_some() {
+                // A runtime that ignores SIGTERM: its shutdown never finishes.
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
         })
         .await;
