@@ -58,8 +58,23 @@ impl DeadLetter {
     }
 }
 
+/// Counts of what the queue did, for accounting in tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventStats {
+    /// Events accepted (202).
+    pub enqueued: u64,
+    /// Events whose last attempt succeeded.
+    pub succeeded: u64,
+    /// Events given up after every retry.
+    pub dead_lettered: u64,
+    /// Times the function ran for an event, retries included.
+    pub attempts: u64,
+}
+
 /// The queue of one local Lambda.
 pub struct EventQueue {
+    stats: Mutex<EventStats>,
     retry_delays: Vec<Duration>,
     pending: watch::Sender<usize>,
     dead_letters: Mutex<Vec<DeadLetter>>,
@@ -73,6 +88,7 @@ impl EventQueue {
     /// A queue that retries a failed event once after each delay (AWS: 2 retries, after 1 and 2 minutes).
     pub fn new(retry_delays: Vec<Duration>, dead_letter_file: Option<PathBuf>) -> Arc<Self> {
         Arc::new(Self {
+            stats: Mutex::new(EventStats::default()),
             retry_delays,
             pending: watch::channel(0).0,
             dead_letters: Mutex::new(Vec::new()),
@@ -83,6 +99,7 @@ impl EventQueue {
     /// Queues an event; it runs in the background.
     pub fn enqueue(self: &Arc<Self>, function: Arc<Function>, version: String, invoke: Invoke) {
         self.pending.send_modify(|n| *n += 1);
+        self.count(|s| s.enqueued += 1);
         let queue = Arc::clone(self);
         tokio::spawn(async move {
             queue.run(function, version, invoke).await;
@@ -103,9 +120,11 @@ impl EventQueue {
                 }
             };
             attempts += 1;
+            self.count(|s| s.attempts += 1);
             let completed = pool.invoke(invoke.clone()).await;
             drop(slot);
             if !completed.function_error {
+                self.count(|s| s.succeeded += 1);
                 return;
             }
             match self.retry_delays.get(attempts as usize - 1) {
@@ -132,7 +151,17 @@ impl EventQueue {
         }
     }
 
+    fn count(&self, update: impl FnOnce(&mut EventStats)) {
+        update(&mut self.stats.lock().expect("poisoned"));
+    }
+
+    /// What the queue did so far.
+    pub fn stats(&self) -> EventStats {
+        *self.stats.lock().expect("poisoned")
+    }
+
     fn dead_letter(&self, letter: DeadLetter) {
+        self.count(|s| s.dead_lettered += 1);
         if let Some(path) = &self.dead_letter_file {
             let line = letter.to_record().to_string();
             let written = std::fs::OpenOptions::new()

@@ -41,8 +41,8 @@ use tokio::sync::watch;
 
 use crate::Error;
 use crate::config::Config;
-pub use events::DeadLetter;
 use events::EventQueue;
+pub use events::{DeadLetter, EventStats};
 use function::Registry;
 
 /// What the Invoke API handlers share.
@@ -160,6 +160,11 @@ impl Emulator {
     /// `Event` invocations queued or running now.
     pub fn pending_events(&self) -> usize {
         self.shared.events.pending()
+    }
+
+    /// Counts of what the event queue did.
+    pub fn event_stats(&self) -> EventStats {
+        self.shared.events.stats()
     }
 
     /// Events that failed on every attempt.
