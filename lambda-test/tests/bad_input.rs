@@ -79,50 +79,154 @@ fn cases() -> Vec<Case> {
         case("GET on invocations", "GET", INVOKE).expect(404, unknown_op),
         case("PUT on invocations", "PUT", INVOKE).expect(404, unknown_op),
         case("DELETE on invocations", "DELETE", INVOKE).expect(404, unknown_op),
-        case("no invocations segment", "POST", "/2015-03-31/functions/probe").expect(404, unknown_op),
+        case(
+            "no invocations segment",
+            "POST",
+            "/2015-03-31/functions/probe",
+        )
+        .expect(404, unknown_op),
         case("extra segment", "POST", format!("{INVOKE}/extra")).expect(404, unknown_op),
         case("root", "POST", "/").expect(404, unknown_op),
-        case("unknown API version", "POST", "/2016-01-01/functions/probe/invocations").expect(404, unknown_op),
-        case("response streaming", "POST", "/2021-11-15/functions/probe/response-streaming-invocations").expect(404, unknown_op),
+        case(
+            "unknown API version",
+            "POST",
+            "/2016-01-01/functions/probe/invocations",
+        )
+        .expect(404, unknown_op),
+        case(
+            "response streaming",
+            "POST",
+            "/2021-11-15/functions/probe/response-streaming-invocations",
+        )
+        .expect(404, unknown_op),
         // Names.
         case("empty name", "POST", invoke_path("")).expect(400, validation),
         case("space in name", "POST", invoke_path("bad%20name")).expect(400, validation),
         case("65-character name", "POST", invoke_path(&"a".repeat(65))).expect(400, validation),
-        case("257-character ARN", "POST", invoke_path(&format!("arn:aws:lambda:us-east-1:123456789012:function:{}", "a".repeat(220)))).expect(400, validation),
+        case(
+            "257-character ARN",
+            "POST",
+            invoke_path(&format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:{}",
+                "a".repeat(220)
+            )),
+        )
+        .expect(400, validation),
         case("two qualifiers", "POST", invoke_path("probe:a:b")).expect(400, validation),
-        case("bad region in ARN", "POST", invoke_path("arn:aws:lambda:useast1:123456789012:function:probe")).expect(400, validation),
-        case("short account in ARN", "POST", invoke_path("arn:aws:lambda:us-east-1:1234:function:probe")).expect(400, validation),
+        case(
+            "bad region in ARN",
+            "POST",
+            invoke_path("arn:aws:lambda:useast1:123456789012:function:probe"),
+        )
+        .expect(400, validation),
+        case(
+            "short account in ARN",
+            "POST",
+            invoke_path("arn:aws:lambda:us-east-1:1234:function:probe"),
+        )
+        .expect(400, validation),
         case("name not UTF-8", "POST", invoke_path("%FF%FE")).expect(400, validation),
         case("slash in name", "POST", invoke_path("a%2Fb")).expect(400, validation),
-        case("other region", "POST", invoke_path("arn:aws:lambda:eu-west-1:123456789012:function:probe")).expect(404, not_found),
+        case(
+            "other region",
+            "POST",
+            invoke_path("arn:aws:lambda:eu-west-1:123456789012:function:probe"),
+        )
+        .expect(404, not_found),
         case("unknown function", "POST", invoke_path("ghost")).expect(404, not_found),
         case("unknown alias", "POST", invoke_path("probe:ghost")).expect(404, not_found),
         case("unknown version", "POST", invoke_path("probe:99")).expect(404, not_found),
-        case("qualifier conflict", "POST", format!("{}?Qualifier=1", invoke_path("probe:live"))).expect(400, "InvalidParameterValueException"),
+        case(
+            "qualifier conflict",
+            "POST",
+            format!("{}?Qualifier=1", invoke_path("probe:live")),
+        )
+        .expect(400, "InvalidParameterValueException"),
         // Qualifiers.
         case("empty Qualifier", "POST", format!("{INVOKE}?Qualifier=")).expect(400, validation),
-        case("space in Qualifier", "POST", format!("{INVOKE}?Qualifier=a%20b")).expect(400, validation),
-        case("129-character Qualifier", "POST", format!("{INVOKE}?Qualifier={}", "q".repeat(129))).expect(400, validation),
-        case("no published version", "POST", format!("{}?Qualifier=%24LATEST.PUBLISHED", invoke_path("unpublished"))).expect(400, "NoPublishedVersionException"),
+        case(
+            "space in Qualifier",
+            "POST",
+            format!("{INVOKE}?Qualifier=a%20b"),
+        )
+        .expect(400, validation),
+        case(
+            "129-character Qualifier",
+            "POST",
+            format!("{INVOKE}?Qualifier={}", "q".repeat(129)),
+        )
+        .expect(400, validation),
+        case(
+            "no published version",
+            "POST",
+            format!(
+                "{}?Qualifier=%24LATEST.PUBLISHED",
+                invoke_path("unpublished")
+            ),
+        )
+        .expect(400, "NoPublishedVersionException"),
         // Headers.
-        case("unknown invocation type", "POST", INVOKE).header("X-Amz-Invocation-Type", "Async").expect(400, validation),
-        case("invocation type in lower case", "POST", INVOKE).header("X-Amz-Invocation-Type", "event").expect(400, validation),
-        case("unknown log type", "POST", INVOKE).header("X-Amz-Log-Type", "Full").expect(400, validation),
-        case("client context not base64", "POST", INVOKE).header("X-Amz-Client-Context", "%%%").expect(400, content),
-        case("client context an array", "POST", INVOKE).header("X-Amz-Client-Context", b64("[1,2]")).expect(400, content),
-        case("client context not JSON", "POST", INVOKE).header("X-Amz-Client-Context", b64("{oops")).expect(400, content),
-        case("client context too long", "POST", INVOKE).header("X-Amz-Client-Context", b64(&format!("{{\"k\":\"{}\"}}", "v".repeat(3000)))).expect(400, content),
+        case("unknown invocation type", "POST", INVOKE)
+            .header("X-Amz-Invocation-Type", "Async")
+            .expect(400, validation),
+        case("invocation type in lower case", "POST", INVOKE)
+            .header("X-Amz-Invocation-Type", "event")
+            .expect(400, validation),
+        case("unknown log type", "POST", INVOKE)
+            .header("X-Amz-Log-Type", "Full")
+            .expect(400, validation),
+        case("client context not base64", "POST", INVOKE)
+            .header("X-Amz-Client-Context", "%%%")
+            .expect(400, content),
+        case("client context an array", "POST", INVOKE)
+            .header("X-Amz-Client-Context", b64("[1,2]"))
+            .expect(400, content),
+        case("client context not JSON", "POST", INVOKE)
+            .header("X-Amz-Client-Context", b64("{oops"))
+            .expect(400, content),
+        case("client context too long", "POST", INVOKE)
+            .header(
+                "X-Amz-Client-Context",
+                b64(&format!("{{\"k\":\"{}\"}}", "v".repeat(3000))),
+            )
+            .expect(400, content),
         // Bodies.
-        case("unterminated object", "POST", INVOKE).body("{").expect(400, content),
-        case("invalid UTF-8 body", "POST", INVOKE).body(vec![b'"', 0xFF, 0xFE, b'"']).expect(400, content),
-        case("trailing garbage", "POST", INVOKE).body("{} x").expect(400, content),
-        case("bare word", "POST", INVOKE).body("nope").expect(400, content),
-        case("control character in string", "POST", INVOKE).body(b"\"a\x01b\"".to_vec()).expect(400, content),
-        case("DryRun with a non-JSON body", "POST", INVOKE).header("X-Amz-Invocation-Type", "DryRun").body("{").expect(400, content),
-        case("Event for an unknown function", "POST", invoke_path("ghost")).header("X-Amz-Invocation-Type", "Event").expect(404, not_found),
-        case("sync body over 6 MB", "POST", INVOKE).body(vec![b' '; 6_291_457]).expect(413, too_large),
-        case("Event body over 1 MB", "POST", INVOKE).header("X-Amz-Invocation-Type", "Event").body(vec![b' '; 1_048_577]).expect(413, too_large),
-        case("request far over the limit", "POST", INVOKE).body(vec![b' '; 8 << 20]).expect(413, too_large),
+        case("unterminated object", "POST", INVOKE)
+            .body("{")
+            .expect(400, content),
+        case("invalid UTF-8 body", "POST", INVOKE)
+            .body(vec![b'"', 0xFF, 0xFE, b'"'])
+            .expect(400, content),
+        case("trailing garbage", "POST", INVOKE)
+            .body("{} x")
+            .expect(400, content),
+        case("bare word", "POST", INVOKE)
+            .body("nope")
+            .expect(400, content),
+        case("control character in string", "POST", INVOKE)
+            .body(b"\"a\x01b\"".to_vec())
+            .expect(400, content),
+        case("DryRun with a non-JSON body", "POST", INVOKE)
+            .header("X-Amz-Invocation-Type", "DryRun")
+            .body("{")
+            .expect(400, content),
+        case(
+            "Event for an unknown function",
+            "POST",
+            invoke_path("ghost"),
+        )
+        .header("X-Amz-Invocation-Type", "Event")
+        .expect(404, not_found),
+        case("sync body over 6 MB", "POST", INVOKE)
+            .body(vec![b' '; 6_291_457])
+            .expect(413, too_large),
+        case("Event body over 1 MB", "POST", INVOKE)
+            .header("X-Amz-Invocation-Type", "Event")
+            .body(vec![b' '; 1_048_577])
+            .expect(413, too_large),
+        case("request far over the limit", "POST", INVOKE)
+            .body(vec![b' '; 8 << 20])
+            .expect(413, too_large),
     ]
 }
 
@@ -141,7 +245,10 @@ async fn malformed_requests_get_the_exact_aws_error() {
             .as_ref()
             .and_then(|b| b.get("message").or_else(|| b.get("Message")))
             .and_then(|m| m.as_str());
-        if answer.status != c.status || error_type != c.error_type || message.is_none_or(str::is_empty) {
+        if answer.status != c.status
+            || error_type != c.error_type
+            || message.is_none_or(str::is_empty)
+        {
             failures.push(format!(
                 "{}: expected {} {}, got {} {error_type} {}",
                 c.what,
@@ -154,7 +261,12 @@ async fn malformed_requests_get_the_exact_aws_error() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Nothing was lost: the local Lambda still serves.
-    let out = client.invoke().function_name("probe").send().await.expect("still serving");
+    let out = client
+        .invoke()
+        .function_name("probe")
+        .send()
+        .await
+        .expect("still serving");
     assert_eq!(out.status_code(), 200);
 }
 
@@ -165,7 +277,11 @@ async fn every_json_value_is_a_valid_payload() {
         let answer = raw(&emulator, "POST", INVOKE, &[], body.as_bytes()).await;
         assert_eq!(answer.status, 200, "{body}");
         let echoed = answer.json()["event"].clone();
-        assert_eq!(echoed, serde_json::from_str::<serde_json::Value>(body).unwrap(), "{body}");
+        assert_eq!(
+            echoed,
+            serde_json::from_str::<serde_json::Value>(body).unwrap(),
+            "{body}"
+        );
     }
 }
 
@@ -173,24 +289,80 @@ async fn every_json_value_is_a_valid_payload() {
 fn malformed_config_files_name_the_file_line_and_key() {
     // (file text, line the message must name, text the message must contain)
     let table: &[(&str, usize, &str)] = &[
-        ("[functions.f]\nbin = \"f\"\ntimout = 3\n", 3, "unknown field `timout`"),
-        ("[emulator]\nregon = \"us-east-1\"\n", 2, "unknown field `regon`"),
+        (
+            "[functions.f]\nbin = \"f\"\ntimout = 3\n",
+            3,
+            "unknown field `timout`",
+        ),
+        (
+            "[emulator]\nregon = \"us-east-1\"\n",
+            2,
+            "unknown field `regon`",
+        ),
         ("[functions.f]\nbin = 3\n", 2, "invalid type"),
-        ("[functions.f]\nbin = \"f\"\ntimeout = \"3\"\n", 3, "invalid type"),
-        ("[functions.f]\nbin = \"f\"\nenvironment = [\"A=1\"]\n", 3, "environment"),
+        (
+            "[functions.f]\nbin = \"f\"\ntimeout = \"3\"\n",
+            3,
+            "invalid type",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\nenvironment = [\"A=1\"]\n",
+            3,
+            "environment",
+        ),
         ("[functions.f\nbin = \"f\"\n", 1, "TOML parse error"),
-        ("[functions.f]\nbin = \"f\"\n[functions.f.versions.1]\nmemory = 256\n", 4, "unknown field `memory`"),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.versions.1]\nmemory = 256\n",
+            4,
+            "unknown field `memory`",
+        ),
         ("[functions.f]\ntimeout = 3\n", 1, "needs `bin`"),
-        ("[functions.f]\nbin = \"f\"\ntimeout = 0\n", 1, "`timeout` = 0"),
-        ("[functions.f]\nbin = \"f\"\nmemory_size = 64\n", 1, "`memory_size` = 64"),
-        ("[functions.f]\nbin = \"f\"\n[functions.f.aliases]\nlive = \"3\"\n", 4, "alias `live` points at version \"3\""),
-        ("[functions.f]\nbin = \"f\"\n[functions.f.aliases]\n7 = \"$LATEST\"\n", 4, "alias \"7\""),
-        ("[functions.f]\nbin = \"f\"\n[functions.f.versions.v1]\n", 3, "version \"v1\""),
+        (
+            "[functions.f]\nbin = \"f\"\ntimeout = 0\n",
+            1,
+            "`timeout` = 0",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\nmemory_size = 64\n",
+            1,
+            "`memory_size` = 64",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.aliases]\nlive = \"3\"\n",
+            4,
+            "alias `live` points at version \"3\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.aliases]\n7 = \"$LATEST\"\n",
+            4,
+            "alias \"7\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.versions.v1]\n",
+            3,
+            "version \"v1\"",
+        ),
         ("[emulator]\nregion = \"mars\"\n", 2, "`emulator.region`"),
-        ("[emulator]\naccount_id = \"42\"\n", 2, "`emulator.account_id`"),
-        ("[functions.\"bad name\"]\nbin = \"f\"\n", 1, "function name \"bad name\""),
-        ("[functions.f]\nbin = \"f\"\nallow = [\"ghost\"]\n", 3, "`allow` names \"ghost\""),
-        ("[functions.f]\nbin = \"f\"\ncommand = [\"python3\"]\n", 1, "both `bin` and `command`"),
+        (
+            "[emulator]\naccount_id = \"42\"\n",
+            2,
+            "`emulator.account_id`",
+        ),
+        (
+            "[functions.\"bad name\"]\nbin = \"f\"\n",
+            1,
+            "function name \"bad name\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\nallow = [\"ghost\"]\n",
+            3,
+            "`allow` names \"ghost\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\ncommand = [\"python3\"]\n",
+            1,
+            "both `bin` and `command`",
+        ),
     ];
     let path = Path::new("/pkg/lambda-test.toml");
     for (text, line, needle) in table {
@@ -198,8 +370,14 @@ fn malformed_config_files_name_the_file_line_and_key() {
             .err()
             .unwrap_or_else(|| panic!("accepted:\n{text}"))
             .to_string();
-        assert!(message.starts_with("invalid /pkg/lambda-test.toml: "), "{message}");
-        assert!(message.contains(&format!("line {line}")), "line {line}: {message}");
+        assert!(
+            message.starts_with("invalid /pkg/lambda-test.toml: "),
+            "{message}"
+        );
+        assert!(
+            message.contains(&format!("line {line}")),
+            "line {line}: {message}"
+        );
         assert!(message.contains(needle), "{needle}: {message}");
     }
 }

@@ -21,8 +21,9 @@ static FUNCTION_NAME: LazyLock<Regex> = LazyLock::new(|| {
     .expect("valid regex")
 });
 
-static QUALIFIER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9$_\-]+)$").expect("valid regex"));
+static QUALIFIER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9$_\-]+)$").expect("valid regex")
+});
 
 /// A parsed `FunctionName`.
 #[derive(Debug, Clone, PartialEq, Eq)]
