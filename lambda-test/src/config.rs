@@ -234,11 +234,14 @@ impl Config {
             message,
         };
         let mut config: Config = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
-        config.path = path.to_owned();
+        // Absolute, so that a relative `--config lambda-test.toml` gives instances a real
+        // working directory (a bare file name's parent is the empty path).
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         config.base_dir = path
             .parent()
             .map(Path::to_owned)
-            .unwrap_or_else(|| PathBuf::from("."));
+            .unwrap_or_else(|| PathBuf::from("/"));
+        config.path = path;
         config.validate(text).map_err(invalid)?;
         Ok(config)
     }
@@ -473,6 +476,17 @@ mod tests {
         assert_eq!(c.functions["greeter"].bin.as_deref(), Some("greeter"));
         assert_eq!(c.emulator.region, "us-east-1");
         assert_eq!(c.base_dir, Path::new("/pkg"));
+    }
+
+    #[test]
+    fn a_bare_file_name_resolves_against_the_current_directory() {
+        let c = Config::parse(
+            "[functions.f]\nbin = \"f\"\n",
+            Path::new("lambda-test.toml"),
+        )
+        .unwrap();
+        assert!(c.base_dir.is_absolute(), "{:?}", c.base_dir);
+        assert_eq!(c.base_dir, std::env::current_dir().unwrap());
     }
 
     #[test]

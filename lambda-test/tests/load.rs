@@ -49,8 +49,8 @@ async fn mixed_load_is_answered_and_accounted_for() {
                         return sync_answers;
                     }
                     // One in four is an Event; one event in ten fails (and is retried twice).
-                    if seq % 4 == 0 {
-                        let fails = seq % 40 == 0;
+                    if seq.is_multiple_of(4) {
+                        let fails = seq.is_multiple_of(40);
                         if fails {
                             failing_events.fetch_add(1, Ordering::Relaxed);
                         }

@@ -237,6 +237,8 @@ impl Instance {
             result: result_tx,
         });
         let sent_at = Instant::now();
+        // Measured now as well as at the end: a process that crashes has no /proc entry left.
+        self.measure_memory();
         if sent.is_err() {
             // The runtime API is gone; the process is on its way out.
             let status = self.wait_exit(Duration::from_secs(1)).await;
@@ -443,6 +445,7 @@ impl Instance {
 
     /// Kills the process group at once.
     fn kill(&mut self) {
+        self.measure_memory();
         if let Some(pgid) = self.pgid.take() {
             let _ = nix::sys::signal::killpg(
                 nix::unistd::Pid::from_raw(pgid as i32),

@@ -53,11 +53,12 @@ impl InvocationType {
 pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
+    let path = request.uri().path().to_owned();
     let (mut response, summary) = match invoke(&shared, request, &request_id).await {
         Ok(ok) => ok,
         Err(e) => {
-            let summary = format!("{} {}", e.status.as_u16(), e.error_type);
-            (e.into_response(), Summary::refused(summary))
+            let status = format!("{} {}", e.status.as_u16(), e.error_type);
+            (e.into_response(), Summary::refused(&path, status))
         }
     };
     if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -83,9 +84,15 @@ struct Summary {
 }
 
 impl Summary {
-    fn refused(status: String) -> Self {
+    /// A refused request: the target is what the path named.
+    fn refused(path: &str, status: String) -> Self {
+        let target = path
+            .split('/')
+            .nth(3)
+            .map(|name| percent_decode_str(name).decode_utf8_lossy().into_owned())
+            .unwrap_or_else(|| path.to_owned());
         Summary {
-            target: "-".into(),
+            target,
             version: "-".into(),
             status,
         }

@@ -53,6 +53,12 @@ pub struct Shared {
     log_invocations: bool,
 }
 
+fn invoke_router(shared: Arc<Shared>) -> axum::Router {
+    axum::Router::new()
+        .fallback(invoke_api::handle)
+        .with_state(shared)
+}
+
 /// A running local Lambda.
 pub struct Emulator {
     shared: Arc<Shared>,
@@ -112,9 +118,7 @@ impl Emulator {
             events: EventQueue::new(delays, dead_letter_file),
             log_invocations: options.log_invocations,
         });
-        let app = axum::Router::new()
-            .fallback(invoke_api::handle)
-            .with_state(Arc::clone(&shared));
+        let app = invoke_router(Arc::clone(&shared));
         let (stop, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -130,6 +134,11 @@ impl Emulator {
             stop,
             server,
         })
+    }
+
+    /// The Invoke API as a router, to drive without a socket (the fuzz target does).
+    pub fn router(&self) -> axum::Router {
+        invoke_router(Arc::clone(&self.shared))
     }
 
     /// `http://127.0.0.1:<port>`, for `endpoint_url`.
