@@ -4,18 +4,30 @@
 //! [emulator]                       # optional
 //! region = "us-east-1"
 //! account_id = "123456789012"
+//! event_retry_delays = [1.0, 2.0]  # seconds before each retry of a failed Event (AWS: ~60, ~120)
+//! dead_letter_file = "dead-letters.jsonl"   # failed events, one destination record per line
+//! bin_dir = "target/debug"         # where `bin` is looked for (default: next to the test binary)
+//!
+//! [emulator.principals.ci]         # declaring any principal turns SigV4 verification on
+//! access_key_id = "AKIDCI"
+//! secret_access_key = "ci-secret"
+//! # arn = "arn:aws:iam::123456789012:role/ci"   (default: ...:user/<name>)
 //!
 //! [functions.greeter]
-//! bin = "greeter"                  # a [[bin]] of this package
-//! timeout = 3                      # seconds
-//! memory_size = 128                # MB
+//! bin = "greeter"                  # a [[bin]] of this package, or a path
+//! # command = ["python3", "-m", "awslambdaric", "app.handler"]   (instead of `bin`)
+//! timeout = 3                      # seconds (default 3)
+//! memory_size = 128                # MB (default 128), reported in REPORT lines
+//! handler = "bootstrap"            # `_HANDLER`
 //! environment = { GREETING = "Hello" }
+//! reserved_concurrency = 4         # more concurrent invocations get 429
+//! allow = ["ci"]                   # who may invoke (default: anyone)
 //!
 //! [functions.greeter.versions.1]   # a published version: $LATEST's settings with overrides
 //! environment = { GREETING = "Hi" }
 //!
 //! [functions.greeter.aliases]
-//! live = "1"                       # or { version = "2", weights = { "1" = 0.25 } }
+//! live = "1"                       # or { version = "2", weights = { "1" = 0.25 }, allow = [...] }
 //! ```
 //!
 //! Every table rejects unknown keys; errors name the file, the line and the valid keys.
