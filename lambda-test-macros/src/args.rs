@@ -1,47 +1,199 @@
 //! Parsing and validating the attribute's arguments. No I/O, no defaults: those live in the library.
 
 use proc_macro2::{Span, TokenStream};
-use syn::parse::Parser as _;
+use syn::ext::IdentExt as _;
+use syn::parse::{Parse, ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
-use syn::{Expr, ExprLit, Lit, LitBool, LitStr, Meta, Token};
+use syn::{Expr, ExprLit, Ident, Lit, LitBool, LitInt, LitStr, Token};
+
+/// What a key's value looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `"..."`.
+    Str,
+    /// `true` / `false`; a bare key means `true`.
+    Bool,
+    /// A whole number.
+    Int,
+    /// `["...", ...]`.
+    StrList,
+    /// `{ "regex" = "replacement", ... }` or `["regex", ...]`.
+    Redact,
+}
 
 /// Every key, in the order the reference documents them.
-pub const KEYS: &[&str] = &[
-    "function",
-    "qualifier",
-    "payload",
-    "invocation_type",
-    "log",
-    "client_context",
-    "tenant_id",
-    "endpoint_url",
-    "snapshot",
+pub const KEYS: &[(&str, Kind)] = &[
+    ("function", Kind::Str),
+    ("qualifier", Kind::Str),
+    ("qualifiers", Kind::StrList),
+    ("same_payload", Kind::Bool),
+    ("payload", Kind::Str),
+    ("payload_file", Kind::Str),
+    ("events", Kind::Str),
+    ("invocation_type", Kind::Str),
+    ("dry_run", Kind::Bool),
+    ("log", Kind::Str),
+    ("client_context", Kind::Str),
+    ("tenant_id", Kind::Str),
+    ("expect_error", Kind::Str),
+    ("max_duration_ms", Kind::Int),
+    ("max_memory_mb", Kind::Int),
+    ("max_init_ms", Kind::Int),
+    ("redact", Kind::Redact),
+    ("snapshot", Kind::Bool),
+    ("endpoint_url", Kind::Str),
+    ("region", Kind::Str),
+    ("profile", Kind::Str),
+    ("role_arn", Kind::Str),
+    ("connect_timeout_ms", Kind::Int),
+    ("read_timeout_ms", Kind::Int),
+    ("retries", Kind::Int),
 ];
 
 /// The invocation types, as the API spells them.
 pub const INVOCATION_TYPES: &[&str] = &["RequestResponse", "Event", "DryRun"];
 
-/// The validated arguments.
+/// The budget keys: each needs the REPORT line of a synchronous invocation's tail log.
+pub const BUDGETS: &[&str] = &["max_duration_ms", "max_memory_mb", "max_init_ms"];
+
+/// Pairs of keys that cannot be used together, with why.
+const CONFLICTS: &[(&str, &str, &str)] = &[
+    (
+        "qualifier",
+        "qualifiers",
+        "`qualifiers` already makes one test per qualifier",
+    ),
+    ("payload", "payload_file", "a test sends one payload"),
+    (
+        "payload",
+        "events",
+        "`events` already gives each test its payload",
+    ),
+    (
+        "payload_file",
+        "events",
+        "`events` already gives each test its payload",
+    ),
+    (
+        "dry_run",
+        "invocation_type",
+        "`dry_run` is `invocation_type = \"DryRun\"`",
+    ),
+    (
+        "expect_error",
+        "snapshot",
+        "a refused invocation has no outcome to snapshot",
+    ),
+    (
+        "expect_error",
+        "redact",
+        "a refused invocation has no outcome to snapshot",
+    ),
+    (
+        "expect_error",
+        "same_payload",
+        "a refused invocation has no payload to compare",
+    ),
+    (
+        "expect_error",
+        "max_duration_ms",
+        "a refused invocation has no REPORT line",
+    ),
+    (
+        "expect_error",
+        "max_memory_mb",
+        "a refused invocation has no REPORT line",
+    ),
+    (
+        "expect_error",
+        "max_init_ms",
+        "a refused invocation has no REPORT line",
+    ),
+];
+
+/// A parsed value, typed by its key's [`Kind`].
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A string.
+    Str(LitStr),
+    /// A bool (for a bare key, spanned on the key).
+    Bool(LitBool),
+    /// A whole number.
+    Int(LitInt),
+    /// A list of strings.
+    StrList(Vec<LitStr>),
+    /// Redaction rules: pattern and optional replacement.
+    Redact(Vec<(LitStr, Option<LitStr>)>),
+}
+
+/// The validated arguments, in the order they were written.
 #[derive(Debug, Default)]
 pub struct Args {
-    /// `function = "..."` (required).
-    pub function: Option<LitStr>,
-    /// `qualifier = "..."`.
-    pub qualifier: Option<LitStr>,
-    /// `payload = "..."`, valid JSON.
-    pub payload: Option<LitStr>,
-    /// `invocation_type = "..."`, one of [`INVOCATION_TYPES`].
-    pub invocation_type: Option<LitStr>,
-    /// `log = "tail" | "none"`.
-    pub log: Option<LitStr>,
-    /// `client_context = "..."`, a JSON object.
-    pub client_context: Option<LitStr>,
-    /// `tenant_id = "..."`.
-    pub tenant_id: Option<LitStr>,
-    /// `endpoint_url = "..."`.
-    pub endpoint_url: Option<LitStr>,
-    /// `snapshot = false` turns off the snapshot assertion.
-    pub snapshot: Option<LitBool>,
+    entries: Vec<(Ident, &'static str, Value)>,
+    /// Keys written, valid or not, and the keys suggested for unknown ones.
+    mentioned: Vec<&'static str>,
+}
+
+impl Args {
+    fn get(&self, key: &str) -> Option<&Value> {
+        self.entries
+            .iter()
+            .find(|(_, k, _)| *k == key)
+            .map(|(_, _, v)| v)
+    }
+
+    /// The key's token, for spans.
+    pub fn key(&self, key: &str) -> Option<&Ident> {
+        self.entries
+            .iter()
+            .find(|(_, k, _)| *k == key)
+            .map(|(i, _, _)| i)
+    }
+
+    /// A string key.
+    pub fn str(&self, key: &str) -> Option<&LitStr> {
+        match self.get(key)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A bool key.
+    pub fn bool(&self, key: &str) -> Option<&LitBool> {
+        match self.get(key)? {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// True when a bool key is present and `true`.
+    pub fn is_true(&self, key: &str) -> bool {
+        self.bool(key).is_some_and(|b| b.value)
+    }
+
+    /// A whole-number key.
+    pub fn int(&self, key: &str) -> Option<&LitInt> {
+        match self.get(key)? {
+            Value::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// A string-list key.
+    pub fn list(&self, key: &str) -> Option<&[LitStr]> {
+        match self.get(key)? {
+            Value::StrList(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The redaction rules.
+    pub fn redact(&self) -> &[(LitStr, Option<LitStr>)] {
+        match self.get("redact") {
+            Some(Value::Redact(rules)) => rules,
+            _ => &[],
+        }
+    }
 }
 
 /// Collects errors so that all of them are reported at once.
@@ -70,108 +222,232 @@ impl Errors {
 
 fn expected_keys() -> String {
     KEYS.iter()
-        .map(|k| format!("`{k}`"))
+        .map(|(k, _)| format!("`{k}`"))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Parses the attribute's token stream.
-pub fn parse(attr: TokenStream, errors: &mut Errors) -> Args {
-    let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr) {
-        Ok(metas) => metas,
-        Err(e) => {
-            errors.push(syn::Error::new(
+/// One `key`, `key = value`, before typing.
+struct RawArg {
+    key: Ident,
+    value: Option<RawValue>,
+}
+
+enum RawValue {
+    /// `[a, b]`.
+    List(syn::token::Bracket, Punctuated<Expr, Token![,]>),
+    /// `{ "a" = "b", ... }`.
+    Map(syn::token::Brace, Punctuated<MapEntry, Token![,]>),
+    /// Anything else.
+    Expr(Expr),
+}
+
+struct MapEntry {
+    pattern: Lit,
+    replacement: Lit,
+}
+
+impl Parse for MapEntry {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let pattern = input.parse()?;
+        if input.peek(Token![=>]) {
+            input.parse::<Token![=>]>()?;
+        } else {
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `=` between a pattern and its replacement, like `{ \"[0-9]+\" = \"[n]\" }`",
+                )
+            })?;
+        }
+        let replacement = input.parse()?;
+        Ok(MapEntry {
+            pattern,
+            replacement,
+        })
+    }
+}
+
+impl Parse for RawArg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let key = input.call(Ident::parse_any).map_err(|e| {
+            syn::Error::new(
                 e.span(),
-                format!(
-                    "{e}; arguments are `key = value` pairs, like `function = \"my-function\"`"
-                ),
-            ));
-            return Args::default();
+                "expected a key; arguments are `key = value` pairs, like `function = \"my-function\"`",
+            )
+        })?;
+        if !input.peek(Token![=]) {
+            return Ok(RawArg { key, value: None });
+        }
+        input.parse::<Token![=]>()?;
+        let value = if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = syn::bracketed!(content in input);
+            RawValue::List(bracket, Punctuated::parse_terminated(&content)?)
+        } else if input.peek(syn::token::Brace) {
+            let content;
+            let brace = syn::braced!(content in input);
+            RawValue::Map(brace, Punctuated::parse_terminated(&content)?)
+        } else {
+            RawValue::Expr(input.parse()?)
+        };
+        Ok(RawArg {
+            key,
+            value: Some(value),
+        })
+    }
+}
+
+/// Parses and validates the attribute's token stream. Returns `None` when the tokens are not
+/// `key = value` pairs at all (the error is in `errors`).
+pub fn parse(attr: TokenStream, errors: &mut Errors) -> Option<Args> {
+    let raw = match Punctuated::<RawArg, Token![,]>::parse_terminated.parse2(attr) {
+        Ok(raw) => raw,
+        Err(e) => {
+            errors.push(e);
+            return None;
         }
     };
     let mut args = Args::default();
-    for meta in metas {
-        let Some(key) = meta.path().get_ident().map(ToString::to_string) else {
-            errors.at(
-                meta.path(),
-                format!("unknown argument; expected one of {}", expected_keys()),
-            );
+    for arg in raw {
+        let name = arg.key.to_string();
+        let Some(&(key, kind)) = KEYS.iter().find(|(k, _)| *k == name) else {
+            if let Some(suggested) = unknown_key(errors, &arg.key, &name) {
+                args.mentioned.push(suggested);
+            }
             continue;
         };
-        let value = match &meta {
-            Meta::NameValue(nv) => &nv.value,
-            _ => {
-                if KEYS.contains(&key.as_str()) {
-                    errors.at(&meta, format!("`{key}` takes a value, like `{key} = ...`"));
-                } else {
-                    unknown_key(errors, &meta, &key);
-                }
-                continue;
-            }
-        };
-        let slot = match key.as_str() {
-            "function" => Slot::Str(&mut args.function),
-            "qualifier" => Slot::Str(&mut args.qualifier),
-            "payload" => Slot::Str(&mut args.payload),
-            "invocation_type" => Slot::Str(&mut args.invocation_type),
-            "log" => Slot::Str(&mut args.log),
-            "client_context" => Slot::Str(&mut args.client_context),
-            "tenant_id" => Slot::Str(&mut args.tenant_id),
-            "endpoint_url" => Slot::Str(&mut args.endpoint_url),
-            "snapshot" => Slot::Bool(&mut args.snapshot),
-            _ => {
-                unknown_key(errors, meta.path(), &key);
-                continue;
-            }
-        };
-        slot.set(&key, meta.path(), value, errors);
-    }
-    validate(&args, errors);
-    args
-}
-
-enum Slot<'a> {
-    Str(&'a mut Option<LitStr>),
-    Bool(&'a mut Option<LitBool>),
-}
-
-impl Slot<'_> {
-    fn set(self, key: &str, path: &syn::Path, value: &Expr, errors: &mut Errors) {
-        let lit = match value {
-            Expr::Lit(ExprLit { lit, .. }) => Some(lit),
-            _ => None,
-        };
-        match (self, lit) {
-            (Slot::Str(slot), Some(Lit::Str(s))) => {
-                if slot.is_some() {
-                    errors.at(path, format!("duplicate argument `{key}`"));
-                } else {
-                    *slot = Some(s.clone());
-                }
-            }
-            (Slot::Bool(slot), Some(Lit::Bool(b))) => {
-                if slot.is_some() {
-                    errors.at(path, format!("duplicate argument `{key}`"));
-                } else {
-                    *slot = Some(b.clone());
-                }
-            }
-            (Slot::Str(_), _) => errors.at(
-                value,
-                format!("`{key}` takes a string literal, like `{key} = \"...\"`"),
-            ),
-            (Slot::Bool(_), _) => errors.at(
-                value,
-                format!("`{key}` takes `true` or `false`, like `{key} = false`"),
-            ),
+        args.mentioned.push(key);
+        if args.key(key).is_some() {
+            errors.at(&arg.key, format!("duplicate argument `{key}`"));
+            continue;
+        }
+        if let Some(value) = typed(key, kind, &arg, errors) {
+            args.entries.push((arg.key, key, value));
         }
     }
+    validate(&args, errors);
+    Some(args)
 }
 
-fn unknown_key(errors: &mut Errors, tokens: impl quote::ToTokens, key: &str) {
+/// Types a raw value by its key's kind; reports a wrong type on the value.
+fn typed(key: &str, kind: Kind, arg: &RawArg, errors: &mut Errors) -> Option<Value> {
+    let lit = match &arg.value {
+        Some(RawValue::Expr(Expr::Lit(ExprLit { lit, .. }))) => Some(lit),
+        _ => None,
+    };
+    let example = match kind {
+        Kind::Str => format!("`{key}` takes a string literal, like `{key} = \"...\"`"),
+        Kind::Bool => format!("`{key}` takes `true` or `false`, like `{key} = true`"),
+        Kind::Int => {
+            let example = match key {
+                "retries" => 2,
+                "max_memory_mb" => 256,
+                _ => 1000,
+            };
+            format!("`{key}` takes a whole number, like `{key} = {example}`")
+        }
+        Kind::StrList => {
+            format!("`{key}` takes a list of string literals, like `{key} = [\"live\", \"1\"]`")
+        }
+        Kind::Redact => format!(
+            "`{key}` takes a map of regex to replacement, like `{key} = {{ \"tok-[0-9]+\" = \"[token]\" }}`, or a list of regexes"
+        ),
+    };
+    let Some(raw) = &arg.value else {
+        if kind == Kind::Bool {
+            return Some(Value::Bool(LitBool::new(true, arg.key.span())));
+        }
+        errors.at(
+            &arg.key,
+            format!(
+                "`{key}` takes a value: {}",
+                example
+                    .split_once(", ")
+                    .map_or(example.as_str(), |(_, e)| e)
+            ),
+        );
+        return None;
+    };
+    let wrong = |errors: &mut Errors| {
+        match raw {
+            RawValue::Expr(e) => errors.at(e, &example),
+            RawValue::List(b, _) => errors.push(syn::Error::new(b.span.join(), &example)),
+            RawValue::Map(b, _) => errors.push(syn::Error::new(b.span.join(), &example)),
+        }
+        None
+    };
+    match (kind, lit, raw) {
+        (Kind::Str, Some(Lit::Str(s)), _) => Some(Value::Str(s.clone())),
+        (Kind::Bool, Some(Lit::Bool(b)), _) => Some(Value::Bool(b.clone())),
+        (Kind::Int, Some(Lit::Int(i)), _) => match i.base10_parse::<u64>() {
+            Ok(_) if i.suffix().is_empty() => Some(Value::Int(i.clone())),
+            _ => wrong(errors),
+        },
+        (Kind::StrList, _, RawValue::List(_, items)) => {
+            let strings = string_items(key, items, errors)?;
+            Some(Value::StrList(strings))
+        }
+        (Kind::Redact, _, RawValue::List(_, items)) => {
+            let strings = string_items(key, items, errors)?;
+            Some(Value::Redact(
+                strings.into_iter().map(|s| (s, None)).collect(),
+            ))
+        }
+        (Kind::Redact, _, RawValue::Map(_, entries)) => {
+            let mut rules = Vec::new();
+            let mut ok = true;
+            for entry in entries {
+                match (&entry.pattern, &entry.replacement) {
+                    (Lit::Str(p), Lit::Str(r)) => rules.push((p.clone(), Some(r.clone()))),
+                    (Lit::Str(_), other) | (other, _) => {
+                        ok = false;
+                        errors.at(
+                            other,
+                            "a redaction is a string literal regex and its string literal replacement",
+                        );
+                    }
+                }
+            }
+            ok.then_some(Value::Redact(rules))
+        }
+        _ => wrong(errors),
+    }
+}
+
+fn string_items(
+    key: &str,
+    items: &Punctuated<Expr, Token![,]>,
+    errors: &mut Errors,
+) -> Option<Vec<LitStr>> {
+    let mut strings = Vec::new();
+    let mut ok = true;
+    for item in items {
+        match item {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            }) => strings.push(s.clone()),
+            other => {
+                ok = false;
+                errors.at(
+                    other,
+                    format!("`{key}` takes string literals; write this one as `\"...\"`"),
+                );
+            }
+        }
+    }
+    ok.then_some(strings)
+}
+
+/// Reports an unknown key; returns the suggested key, if any.
+fn unknown_key(
+    errors: &mut Errors,
+    tokens: impl quote::ToTokens,
+    key: &str,
+) -> Option<&'static str> {
     let closest = KEYS
         .iter()
-        .map(|k| (edit_distance(key, k), *k))
+        .map(|(k, _)| (edit_distance(key, k), *k))
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min();
     let message = match closest {
@@ -185,21 +461,39 @@ fn unknown_key(errors: &mut Errors, tokens: impl quote::ToTokens, key: &str) {
         ),
     };
     errors.at(tokens, message);
+    closest.map(|(_, k)| k)
+}
+
+/// True when a value is expanded from the environment at run time, so its content cannot be
+/// checked now.
+fn has_vars(s: &LitStr) -> bool {
+    s.value().contains("${")
 }
 
 /// Checks that need more than one key, or the content of a value.
 fn validate(args: &Args, errors: &mut Errors) {
-    if let Some(function) = &args.function
-        && function.value().trim().is_empty()
-    {
-        errors.at(function, "`function` must not be empty");
+    for key in [
+        "function",
+        "qualifier",
+        "tenant_id",
+        "expect_error",
+        "region",
+        "profile",
+        "payload_file",
+        "events",
+    ] {
+        if let Some(s) = args.str(key)
+            && s.value().trim().is_empty()
+        {
+            errors.at(s, format!("`{key}` must not be empty"));
+        }
     }
-    if let Some(payload) = &args.payload
+    if let Some(payload) = args.str("payload")
         && let Err(e) = serde_json::from_str::<serde_json::Value>(&payload.value())
     {
         errors.at(payload, format!("`payload` is not valid JSON: {e}"));
     }
-    if let Some(cc) = &args.client_context {
+    if let Some(cc) = args.str("client_context") {
         match serde_json::from_str::<serde_json::Value>(&cc.value()) {
             Ok(serde_json::Value::Object(_)) => {}
             Ok(_) => errors.at(
@@ -209,18 +503,23 @@ fn validate(args: &Args, errors: &mut Errors) {
             Err(e) => errors.at(cc, format!("`client_context` is not valid JSON: {e}")),
         }
     }
-    if let Some(t) = &args.invocation_type
-        && !INVOCATION_TYPES.contains(&t.value().as_str())
-    {
-        errors.at(
-            t,
-            format!(
-                "unknown invocation type `{}`; expected `RequestResponse`, `Event` or `DryRun`",
-                t.value()
-            ),
-        );
+    if let Some(t) = args.str("invocation_type") {
+        let value = t.value();
+        if !INVOCATION_TYPES.contains(&value.as_str()) {
+            let hint = INVOCATION_TYPES
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(&value))
+                .map(|known| format!("; did you mean `{known}`?"))
+                .unwrap_or_default();
+            errors.at(
+                t,
+                format!(
+                    "unknown invocation type `{value}`{hint} (expected `RequestResponse`, `Event` or `DryRun`)"
+                ),
+            );
+        }
     }
-    if let Some(log) = &args.log
+    if let Some(log) = args.str("log")
         && !matches!(log.value().as_str(), "tail" | "none")
     {
         errors.at(
@@ -231,15 +530,216 @@ fn validate(args: &Args, errors: &mut Errors) {
             ),
         );
     }
+    if let Some(code) = args.str("expect_error")
+        && !code.value().is_empty()
+        && !code
+            .value()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
+    {
+        errors.at(
+            code,
+            "`expect_error` takes a service error code, like `\"AccessDeniedException\"`",
+        );
+    }
+    if let Some(url) = args.str("endpoint_url")
+        && !has_vars(url)
+        && !(url.value().starts_with("http://") || url.value().starts_with("https://"))
+    {
+        errors.at(
+            url,
+            "`endpoint_url` must start with `http://` or `https://`",
+        );
+    }
+    if let Some(arn) = args.str("role_arn")
+        && !has_vars(arn)
+        && !arn.value().starts_with("arn:")
+    {
+        errors.at(
+            arn,
+            "`role_arn` must be a role ARN, like `\"arn:aws:iam::123456789012:role/tester\"`",
+        );
+    }
+    for key in [
+        "max_duration_ms",
+        "max_memory_mb",
+        "max_init_ms",
+        "connect_timeout_ms",
+        "read_timeout_ms",
+    ] {
+        if let Some(i) = args.int(key)
+            && i.base10_parse::<u64>().ok() == Some(0)
+        {
+            errors.at(i, format!("`{key}` must be greater than 0"));
+        }
+    }
+    if let Some(r) = args.int("retries")
+        && r.base10_parse::<u32>().is_err()
+    {
+        errors.at(r, "`retries` is too large");
+    }
+    if let Some(qualifiers) = args.list("qualifiers") {
+        validate_qualifiers(args, qualifiers, errors);
+    }
+    for (pattern, _) in args.redact() {
+        if let Err(e) = regex::Regex::new(&pattern.value()) {
+            let message = e.to_string();
+            let last = message.lines().last().unwrap_or_default().trim().to_owned();
+            errors.at(
+                pattern,
+                format!("`redact` pattern is not a valid regex: {last}"),
+            );
+        }
+    }
+    validate_combinations(args, errors);
 }
 
-/// Reports a missing `function` at the attribute.
+fn validate_qualifiers(args: &Args, qualifiers: &[LitStr], errors: &mut Errors) {
+    if qualifiers.is_empty() {
+        errors.at(
+            args.key("qualifiers"),
+            "`qualifiers` needs at least one qualifier, like `qualifiers = [\"live\", \"1\"]`",
+        );
+    }
+    let mut seen: Vec<(String, &LitStr)> = Vec::new();
+    for q in qualifiers {
+        if q.value().trim().is_empty() {
+            errors.at(q, "a qualifier must not be empty");
+            continue;
+        }
+        let name = test_name(&q.value(), NameFor::Qualifier);
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            errors.at(
+                q,
+                format!(
+                    "qualifiers `{}` and `{}` both make the test `{name}`; list each qualifier once",
+                    first.value(),
+                    q.value()
+                ),
+            );
+        } else {
+            seen.push((name, q));
+        }
+    }
+}
+
+fn validate_combinations(args: &Args, errors: &mut Errors) {
+    for (a, b, why) in CONFLICTS {
+        if args.key(a).is_some() && args.key(b).is_some() {
+            let (first, later) = later_of(args, a, b);
+            errors.at(
+                args.key(later),
+                format!("`{first}` and `{later}` cannot be used together: {why}"),
+            );
+        }
+    }
+    if args.is_true("same_payload") {
+        match args.list("qualifiers") {
+            None => errors.at(
+                args.key("same_payload"),
+                "`same_payload` compares the qualifiers of a matrix; add `qualifiers = [\"live\", \"1\"]`",
+            ),
+            Some(list) if list.len() == 1 => errors.at(
+                args.key("same_payload"),
+                "`same_payload` needs at least two qualifiers to compare",
+            ),
+            Some(_) => {}
+        }
+    }
+    if let Some(snapshot) = args.bool("snapshot")
+        && !snapshot.value
+        && let Some(redact) = args.key("redact")
+    {
+        errors.at(
+            redact,
+            "`redact` applies to the snapshot, and `snapshot = false` turns it off",
+        );
+    }
+    let budget = BUDGETS.iter().find_map(|k| args.key(k));
+    if let Some(budget) = budget {
+        if let Some(log) = args.str("log")
+            && log.value() == "none"
+        {
+            errors.at(
+                log,
+                format!(
+                    "`{budget}` reads the REPORT line of the tail log, and `log = \"none\"` does not fetch it"
+                ),
+            );
+        }
+        let asynchronous = args
+            .str("invocation_type")
+            .filter(|t| t.value() != "RequestResponse")
+            .map(|t| (t.value(), quote::ToTokens::to_token_stream(t)))
+            .or_else(|| {
+                args.bool("dry_run")
+                    .filter(|b| b.value)
+                    .map(|b| ("DryRun".to_owned(), quote::ToTokens::to_token_stream(b)))
+            });
+        if let Some((kind, tokens)) = asynchronous {
+            errors.at(
+                tokens,
+                format!(
+                    "`{budget}` needs a `RequestResponse` invocation: `{kind}` invocations return no REPORT line"
+                ),
+            );
+        }
+    }
+}
+
+/// Of two present keys, the one written first and the one written later.
+fn later_of<'a>(args: &Args, a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    let position = |key: &str| args.entries.iter().position(|(_, k, _)| *k == key);
+    if position(a) < position(b) {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+/// Reports a missing `function` at the attribute, unless it was written (or misspelled) and
+/// already reported.
 pub fn require_function(args: &Args, span: Span, errors: &mut Errors) {
-    if args.function.is_none() {
+    if !args.mentioned.contains(&"function") {
         errors.push(syn::Error::new(
             span,
             "missing argument `function`, like `#[lambda_test(function = \"my-function\")]`",
         ));
+    }
+}
+
+/// What a generated test is named after.
+#[derive(Debug, Clone, Copy)]
+pub enum NameFor {
+    /// A qualifier: `$LATEST` is `latest`, a version `1` is `v1`.
+    Qualifier,
+    /// An event file stem: `get-hello` is `get_hello`, `1-ping` is `event_1_ping`.
+    Event,
+}
+
+/// A valid snake-case identifier for a generated test.
+pub fn test_name(text: &str, kind: NameFor) -> String {
+    let mut name = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('_') && !name.is_empty() {
+            name.push('_');
+        }
+    }
+    let name = name.trim_end_matches('_').to_owned();
+    let name = match name.chars().next() {
+        None => "unnamed".to_owned(),
+        Some(c) if c.is_ascii_digit() => match kind {
+            NameFor::Qualifier => format!("v{name}"),
+            NameFor::Event => format!("event_{name}"),
+        },
+        Some(_) => name,
+    };
+    if syn::parse_str::<Ident>(&name).is_err() {
+        format!("{name}_")
+    } else {
+        name
     }
 }
 
@@ -270,7 +770,7 @@ mod tests {
         if let Some(e) = errors.finish() {
             panic!("{e}");
         }
-        args
+        args.expect("args")
     }
 
     fn parse_err(tokens: TokenStream) -> String {
@@ -286,21 +786,43 @@ mod tests {
     }
 
     #[test]
-    fn parses_every_string_key() {
+    fn parses_every_kind() {
         let args = parse_ok(quote!(
             function = "f",
-            qualifier = "live",
+            qualifiers = ["live", "1", "$LATEST"],
+            same_payload = true,
             payload = "{}",
             invocation_type = "Event",
-            log = "none",
+            log = "tail",
             client_context = "{}",
             tenant_id = "t",
             endpoint_url = "http://x",
-            snapshot = false
+            redact = { "a+" = "[a]", "b" => "[b]" },
+            region = "eu-west-1",
+            retries = 2
         ));
-        assert_eq!(args.function.unwrap().value(), "f");
-        assert_eq!(args.qualifier.unwrap().value(), "live");
-        assert!(!args.snapshot.unwrap().value);
+        assert_eq!(args.str("function").unwrap().value(), "f");
+        let qualifiers: Vec<_> = args
+            .list("qualifiers")
+            .unwrap()
+            .iter()
+            .map(LitStr::value)
+            .collect();
+        assert_eq!(qualifiers, ["live", "1", "$LATEST"]);
+        assert!(args.is_true("same_payload"));
+        assert_eq!(args.redact().len(), 2);
+        assert_eq!(args.redact()[1].1.as_ref().unwrap().value(), "[b]");
+        assert_eq!(
+            args.int("retries").unwrap().base10_parse::<u32>().unwrap(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_bare_bool_key_is_true_and_redact_takes_a_list() {
+        let args = parse_ok(quote!(function = "f", dry_run, redact = ["x+"]));
+        assert!(args.is_true("dry_run"));
+        assert!(args.redact()[0].1.is_none());
     }
 
     #[test]
@@ -323,6 +845,44 @@ mod tests {
     fn payload_must_be_json() {
         let e = parse_err(quote!(function = "f", payload = "{name: 1}"));
         assert!(e.contains("`payload` is not valid JSON"), "{e}");
+    }
+
+    #[test]
+    fn conflicts_name_both_keys() {
+        let e = parse_err(quote!(function = "f", qualifier = "1", qualifiers = ["2"]));
+        assert!(
+            e.contains("`qualifier` and `qualifiers` cannot be used together"),
+            "{e}"
+        );
+        let e = parse_err(quote!(function = "f", same_payload = true));
+        assert!(e.contains("add `qualifiers"), "{e}");
+        let e = parse_err(quote!(function = "f", log = "none", max_duration_ms = 5));
+        assert!(e.contains("REPORT line"), "{e}");
+    }
+
+    #[test]
+    fn budgets_are_whole_numbers() {
+        let e = parse_err(quote!(function = "f", max_memory_mb = 1.5));
+        assert!(e.contains("`max_memory_mb` takes a whole number"), "{e}");
+        let e = parse_err(quote!(function = "f", max_memory_mb = 0));
+        assert!(e.contains("greater than 0"), "{e}");
+    }
+
+    #[test]
+    fn bad_redaction_regex() {
+        let e = parse_err(quote!(function = "f", redact = { "(" = "x" }));
+        assert!(e.contains("not a valid regex"), "{e}");
+    }
+
+    #[test]
+    fn test_names() {
+        assert_eq!(test_name("$LATEST", NameFor::Qualifier), "latest");
+        assert_eq!(test_name("1", NameFor::Qualifier), "v1");
+        assert_eq!(test_name("live", NameFor::Qualifier), "live");
+        assert_eq!(test_name("get-hello.v2", NameFor::Event), "get_hello_v2");
+        assert_eq!(test_name("404", NameFor::Event), "event_404");
+        assert_eq!(test_name("type", NameFor::Event), "type_");
+        assert_eq!(test_name("---", NameFor::Event), "unnamed");
     }
 
     #[test]

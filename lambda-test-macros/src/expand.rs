@@ -1,12 +1,17 @@
 //! Code generation: one builder chain into the library, and the insta assertion in the user's
 //! test, where insta takes the snapshot's file and name from.
+//!
+//! A plain attribute makes one test named after the function. `qualifiers` and `events` make
+//! a module named after the function with one test per qualifier or per event file (and, with
+//! both, one module per event file holding one test per qualifier), so each snapshot is
+//! `<file>__<function>__<case>.snap`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
-use syn::{FnArg, ItemFn, LitStr};
+use syn::{FnArg, Ident, ItemFn, LitStr};
 
-use crate::args::{self, Args, Errors};
+use crate::args::{self, Args, Errors, NameFor};
 
 /// Expands `#[lambda_test(attr)] item`.
 pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -19,28 +24,23 @@ pub fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
     };
     let mut errors = Errors::default();
-    let attr_span = attr_span(&attr);
     let args = args::parse(attr, &mut errors);
-    args::require_function(&args, attr_span, &mut errors);
-    check_signature(&function, &mut errors);
-    match errors.finish() {
-        Some(e) => {
+    if let Some(args) = &args {
+        args::require_function(args, Span::call_site(), &mut errors);
+    }
+    check_signature(&function, args.as_ref(), &mut errors);
+    let plan = args.as_ref().map(|args| plan(args, &function, &mut errors));
+    match (errors.finish(), args, plan) {
+        (None, Some(args), Some(plan)) => generate(&args, &function, &plan),
+        (error, _, _) => {
             // Keep the function so rust-analyzer and the rest of the file still work.
-            let error = e.to_compile_error();
-            quote!(#error #[allow(dead_code)] #function)
+            let error = error.map(|e| e.to_compile_error());
+            quote!(#error #[allow(unused)] #function)
         }
-        None => generate(&args, function),
     }
 }
 
-fn attr_span(attr: &TokenStream) -> Span {
-    attr.clone()
-        .into_iter()
-        .next()
-        .map_or_else(Span::call_site, |t| t.span())
-}
-
-fn check_signature(function: &ItemFn, errors: &mut Errors) {
+fn check_signature(function: &ItemFn, args: Option<&Args>, errors: &mut Errors) {
     let sig = &function.sig;
     if sig.asyncness.is_none() {
         errors.at(
@@ -61,81 +61,348 @@ fn check_signature(function: &ItemFn, errors: &mut Errors) {
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
         errors.at(&sig.generics, "a lambda test cannot be generic");
     }
+    let takes = if args.is_some_and(|a| a.key("expect_error").is_some()) {
+        "the `lambda_test::Error` the service refused with"
+    } else {
+        "the `lambda_test::Outcome`"
+    };
     if sig.inputs.len() > 1 {
+        let extra: Vec<_> = sig.inputs.iter().skip(1).collect();
         errors.at(
-            &sig.inputs,
-            "a lambda test takes no argument, or one: the `lambda_test::Outcome`",
+            quote!(#(#extra),*),
+            format!("a lambda test takes no argument, or one: {takes}"),
         );
     }
     if let Some(FnArg::Receiver(r)) = sig.inputs.first() {
         errors.at(r, "a lambda test cannot take `self`");
     }
+    if let Some(variadic) = &sig.variadic {
+        errors.at(variadic, "a lambda test cannot be variadic");
+    }
 }
 
-fn generate(args: &Args, function: ItemFn) -> TokenStream {
+/// An event file of `events = "..."`.
+struct EventFile {
+    /// Relative to the package directory, with `/` separators.
+    relative: String,
+    /// The test (or module) it makes.
+    ident: Ident,
+}
+
+/// What to generate: one test, or a module of cases.
+enum Plan {
+    Single,
+    Matrix {
+        qualifiers: Vec<(Ident, LitStr)>,
+        events: Vec<EventFile>,
+        /// The `events` literal, for spans.
+        events_lit: Option<LitStr>,
+    },
+}
+
+fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
+    let qualifiers: Vec<(Ident, LitStr)> = args
+        .list("qualifiers")
+        .unwrap_or_default()
+        .iter()
+        .map(|q| {
+            let name = args::test_name(&q.value(), NameFor::Qualifier);
+            (Ident::new(&name, q.span()), q.clone())
+        })
+        .collect();
+    let events_lit = args.str("events").cloned();
+    // With a conflicting payload there is no test to generate: do not list the folder.
+    let conflicting = args.key("payload").is_some() || args.key("payload_file").is_some();
+    let events = events_lit
+        .as_ref()
+        .filter(|_| !conflicting)
+        .map(|pattern| list_events(pattern, errors))
+        .unwrap_or_default();
+    let fn_name = function.sig.ident.to_string();
+    for ident in qualifiers
+        .iter()
+        .map(|(i, _)| i)
+        .chain(events.iter().map(|e| &e.ident))
+    {
+        if *ident == fn_name {
+            errors.at(
+                ident,
+                format!(
+                    "this makes a test named `{fn_name}` inside the module `{fn_name}`; rename the function"
+                ),
+            );
+        }
+    }
+    if args.key("qualifiers").is_none() && events_lit.is_none() {
+        Plan::Single
+    } else {
+        Plan::Matrix {
+            qualifiers,
+            events,
+            events_lit,
+        }
+    }
+}
+
+/// Lists the files an `events` glob matches: the one piece of I/O the macro does, so that each
+/// file becomes its own test.
+fn list_events(pattern: &LitStr, errors: &mut Errors) -> Vec<EventFile> {
+    let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
+        errors.at(
+            pattern,
+            "`events` needs `CARGO_MANIFEST_DIR`; build with cargo",
+        );
+        return Vec::new();
+    };
+    let value = pattern.value();
+    if value.contains("${") {
+        errors.at(
+            pattern,
+            "`events` is listed at compile time, so it cannot use `${VAR}`",
+        );
+        return Vec::new();
+    }
+    if std::path::Path::new(&value).is_absolute() || value.split('/').any(|p| p == "..") {
+        errors.at(
+            pattern,
+            "`events` is a glob relative to the package directory, like `\"events/*.json\"`",
+        );
+        return Vec::new();
+    }
+    let full = format!("{}/{}", glob::Pattern::escape(&dir), value);
+    let paths = match glob::glob(&full) {
+        Ok(paths) => paths,
+        Err(e) => {
+            errors.at(pattern, format!("`events` is not a valid glob: {}", e.msg));
+            return Vec::new();
+        }
+    };
+    let mut files: Vec<String> = paths
+        .filter_map(Result::ok)
+        .filter(|p| p.is_file())
+        .filter_map(|p| {
+            p.strip_prefix(&dir)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        })
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        errors.at(
+            pattern,
+            format!(
+                "`events = \"{value}\"` matches no file; the glob is relative to the package directory (`CARGO_MANIFEST_DIR`)"
+            ),
+        );
+        return Vec::new();
+    }
+    let mut events: Vec<EventFile> = Vec::new();
+    for relative in files {
+        let stem = std::path::Path::new(&relative)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = args::test_name(&stem, NameFor::Event);
+        if let Some(first) = events.iter().find(|e| e.ident == name) {
+            errors.at(
+                pattern,
+                format!(
+                    "`{}` and `{relative}` both make the test `{name}`; rename one, or narrow the glob",
+                    first.relative
+                ),
+            );
+            continue;
+        }
+        events.push(EventFile {
+            ident: Ident::new(&name, pattern.span()),
+            relative,
+        });
+    }
+    events
+}
+
+fn generate(args: &Args, function: &ItemFn, plan: &Plan) -> TokenStream {
     let ident = &function.sig.ident;
     let vis = &function.vis;
-    let output = &function.sig.output;
-    let outer_attrs = &function.attrs;
-    let mut inner = function.clone();
-    inner.attrs.clear();
-    inner.vis = syn::Visibility::Inherited;
+    let mut body_fn = function.clone();
+    body_fn.attrs.clear();
+    body_fn.vis = syn::Visibility::Inherited;
+    match plan {
+        Plan::Single => test_fn(args, function, ident, vis, None, None, Some(&body_fn)),
+        Plan::Matrix {
+            qualifiers,
+            events,
+            events_lit,
+        } => {
+            let docs = function
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .collect::<Vec<_>>();
+            let cases = if events.is_empty() {
+                qualifiers
+                    .iter()
+                    .map(|(name, q)| test_fn(args, function, name, vis, Some(q), None, None))
+                    .collect::<Vec<_>>()
+            } else {
+                let events_lit = events_lit.as_ref().expect("events come from the key");
+                events
+                    .iter()
+                    .map(|event| {
+                        let source = Some((events_lit, event.relative.as_str()));
+                        if qualifiers.is_empty() {
+                            test_fn(args, function, &event.ident, vis, None, source, None)
+                        } else {
+                            let tests = qualifiers.iter().map(|(name, q)| {
+                                test_fn(args, function, name, vis, Some(q), source, None)
+                            });
+                            let module = &event.ident;
+                            quote! {
+                                mod #module {
+                                    #[allow(unused_imports)]
+                                    use super::*;
+                                    #(#tests)*
+                                }
+                            }
+                        }
+                    })
+                    .collect()
+            };
+            quote! {
+                #(#docs)*
+                #vis mod #ident {
+                    #[allow(unused_imports)]
+                    use super::*;
+                    #body_fn
+                    #(#cases)*
+                }
+            }
+        }
+    }
+}
 
-    let calls = builder_calls(args);
-    let snapshot = args.snapshot.as_ref().is_none_or(|b| b.value);
+/// One `#[test]`: builds the arguments, invokes, asserts the snapshot, runs the body.
+fn test_fn(
+    args: &Args,
+    function: &ItemFn,
+    name: &Ident,
+    vis: &syn::Visibility,
+    qualifier: Option<&LitStr>,
+    event: Option<(&LitStr, &str)>,
+    body_fn: Option<&ItemFn>,
+) -> TokenStream {
+    let ident = &function.sig.ident;
+    let output = &function.sig.output;
+    let attrs = &function.attrs;
+    let mut calls = builder_calls(args);
+    // `#[test]` items vanish outside `cargo test`: include the file there too, so that a
+    // missing file is an error in every build (`cargo build`, `cargo check`, clippy).
+    let file_check = args.str("payload_file").map(|file| {
+        let include = include_file(file.span(), &file.value());
+        quote!(#[cfg(not(test))] const _: &str = #include;)
+    });
+    if let Some(q) = qualifier {
+        calls.push(quote_spanned!(q.span()=> .qualifier(#q)));
+    }
+    if let Some((lit, relative)) = event {
+        calls.push(payload_file_call(lit.span(), relative));
+    }
+    let expect_error = args.key("expect_error").is_some();
+    let snapshot = !expect_error && args.bool("snapshot").is_none_or(|b| b.value);
+    let takes_arg = !function.sig.inputs.is_empty();
+    let (run, value) = if expect_error {
+        (
+            quote!(let __lambda_test_error = __lambda_test_args.run_expect_error();),
+            quote!(__lambda_test_error),
+        )
+    } else {
+        (
+            quote!(let __lambda_test_outcome = __lambda_test_args.run();),
+            quote!(__lambda_test_outcome),
+        )
+    };
     let assertion = snapshot.then(|| {
         quote! {
-            __lambda_test_settings.bind(|| {
+            __lambda_test_args.snapshot_settings().bind(|| {
                 ::lambda_test::__private::insta::assert_yaml_snapshot!(
-                    __lambda_test_outcome.snapshot_record()
+                    __lambda_test_args.snapshot_record(&__lambda_test_outcome)
                 );
             });
         }
     });
-    let call_body = if function.sig.inputs.is_empty() {
-        quote_spanned!(function.sig.span()=> #ident())
+    let call_body = if takes_arg {
+        quote_spanned!(function.sig.span()=> #ident(#value))
     } else {
-        quote_spanned!(function.sig.span()=> #ident(__lambda_test_outcome))
+        quote_spanned!(function.sig.span()=> #ident())
     };
+    // The unused binding keeps a body without argument warning-free.
+    let discard = (!takes_arg && !snapshot).then(|| quote!(let _ = &#value;));
     quote! {
-        #(#outer_attrs)*
+        #file_check
+        #(#attrs)*
         #[::core::prelude::v1::test]
-        #vis fn #ident() #output {
-            #inner
+        #vis fn #name() #output {
+            #body_fn
             let __lambda_test_args =
                 ::lambda_test::__private::TestArgs::new(::core::env!("CARGO_MANIFEST_DIR"))
                     #(#calls)*;
-            let __lambda_test_settings = __lambda_test_args.snapshot_settings();
-            let __lambda_test_outcome = __lambda_test_args.run();
-            // Captured by the test runner: shown beside insta's diff when the test fails.
-            ::std::eprintln!("{}", __lambda_test_outcome.context());
+            #run
             #assertion
+            #discard
             ::lambda_test::__private::block_on(#call_body)
         }
     }
 }
 
-/// One builder method per key.
+/// `.payload_file("rel", include_str!(...))`: the compiler reads the file, so edits rebuild,
+/// and a missing file is an error on the literal.
+fn payload_file_call(span: Span, relative: &str) -> TokenStream {
+    let include = include_file(span, relative);
+    quote_spanned!(span=> .payload_file(#relative, #include))
+}
+
+/// `include_str!` of a file relative to the package directory, spanned on the literal.
+fn include_file(span: Span, relative: &str) -> TokenStream {
+    let path = format!("/{relative}");
+    quote_spanned! {span=>
+        ::core::include_str!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #path))
+    }
+}
+
+/// One builder method per key (`qualifiers` and `events` are one test per value, each with
+/// `.qualifier()` or `.payload_file()`; `snapshot` is the assertion itself).
 fn builder_calls(args: &Args) -> Vec<TokenStream> {
     let mut calls = Vec::new();
-    let mut string = |name: &str, value: &Option<LitStr>| {
-        if let Some(v) = value {
-            let method = syn::Ident::new(name, v.span());
+    for key in [
+        "function",
+        "payload",
+        "qualifier",
+        "client_context",
+        "tenant_id",
+        "expect_error",
+        "endpoint_url",
+        "region",
+        "profile",
+        "role_arn",
+    ] {
+        if let Some(v) = args.str(key) {
+            let method = format_ident!("{key}", span = v.span());
             calls.push(quote!(.#method(#v)));
         }
-    };
-    string("function", &args.function);
-    string("qualifier", &args.qualifier);
-    string("payload", &args.payload);
-    string("client_context", &args.client_context);
-    string("tenant_id", &args.tenant_id);
-    string("endpoint_url", &args.endpoint_url);
-    if let Some(t) = &args.invocation_type {
-        let variant = syn::Ident::new(&t.value(), t.span());
+    }
+    if let Some(file) = args.str("payload_file") {
+        calls.push(payload_file_call(file.span(), &file.value()));
+    }
+    if let Some(t) = args.str("invocation_type") {
+        let variant = Ident::new(&t.value(), t.span());
         calls.push(quote!(.invocation_type(::lambda_test::InvocationType::#variant)));
     }
-    if let Some(log) = &args.log {
-        let variant = syn::Ident::new(
+    if let Some(b) = args.bool("dry_run").filter(|b| b.value) {
+        let variant = Ident::new("DryRun", b.span());
+        calls.push(quote!(.invocation_type(::lambda_test::InvocationType::#variant)));
+    }
+    if let Some(log) = args.str("log") {
+        let variant = Ident::new(
             if log.value() == "tail" {
                 "Tail"
             } else {
@@ -144,6 +411,33 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
             log.span(),
         );
         calls.push(quote!(.log(::lambda_test::LogType::#variant)));
+    }
+    if args.is_true("same_payload") {
+        let qualifiers = args.list("qualifiers").unwrap_or_default();
+        let span = args
+            .key("same_payload")
+            .map_or_else(Span::call_site, Ident::span);
+        calls.push(quote_spanned!(span=> .same_payload(&[#(#qualifiers),*])));
+    }
+    for key in [
+        "max_duration_ms",
+        "max_memory_mb",
+        "max_init_ms",
+        "connect_timeout_ms",
+        "read_timeout_ms",
+        "retries",
+    ] {
+        if let Some(v) = args.int(key) {
+            let method = format_ident!("{key}", span = v.span());
+            calls.push(quote!(.#method(#v)));
+        }
+    }
+    for (pattern, replacement) in args.redact() {
+        let replacement = match replacement {
+            Some(r) => quote!(::core::option::Option::Some(#r)),
+            None => quote!(::core::option::Option::None),
+        };
+        calls.push(quote!(.redact(#pattern, #replacement)));
     }
     calls
 }
@@ -189,6 +483,72 @@ mod tests {
         let body = file.items[0].to_token_stream().to_string();
         assert!(!body.contains("assert_yaml_snapshot"), "{body}");
         assert!(body.contains("checks (__lambda_test_outcome)"), "{body}");
+    }
+
+    #[test]
+    fn qualifiers_make_a_module_with_one_test_each() {
+        let file = expand_fn(
+            quote!(
+                function = "f",
+                qualifiers = ["live", "1", "$LATEST"],
+                same_payload = true
+            ),
+            quote!(
+                /// Docs.
+                async fn matrix() {}
+            ),
+        );
+        let syn::Item::Mod(module) = &file.items[0] else {
+            panic!("expected a module")
+        };
+        assert_eq!(module.ident, "matrix");
+        let items = &module.content.as_ref().unwrap().1;
+        let tests: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Fn(f) if f.sig.asyncness.is_none() => Some(f.sig.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(tests, ["live", "v1", "latest"]);
+        let text = module.to_token_stream().to_string();
+        assert!(text.contains(". qualifier (\"$LATEST\")"), "{text}");
+        assert!(
+            text.contains(". same_payload (& [\"live\" , \"1\" , \"$LATEST\"])"),
+            "{text}"
+        );
+        // The body is defined once, in the module.
+        assert_eq!(text.matches("async fn matrix").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn expect_error_passes_the_error_and_skips_the_snapshot() {
+        let file = expand_fn(
+            quote!(
+                function = "nope",
+                expect_error = "ResourceNotFoundException"
+            ),
+            quote!(
+                async fn refused(error: lambda_test::Error) {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        assert!(text.contains("run_expect_error"), "{text}");
+        assert!(text.contains("refused (__lambda_test_error)"), "{text}");
+        assert!(!text.contains("assert_yaml_snapshot"), "{text}");
+    }
+
+    #[test]
+    fn payload_file_is_included_by_the_compiler() {
+        let file = expand_fn(
+            quote!(function = "f", payload_file = "events/a.json"),
+            quote!(
+                async fn from_file() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        assert!(text.contains("include_str"), "{text}");
+        assert!(text.contains(". payload_file (\"events/a.json\""), "{text}");
     }
 
     #[test]

@@ -5,6 +5,15 @@ use std::path::PathBuf;
 /// Everything that can go wrong before an invocation has an [`Outcome`](crate::Outcome).
 ///
 /// Messages are lowercase, carry their cause, and say what to do.
+///
+/// ```no_run
+/// # async fn demo(client: aws_sdk_lambda::Client) {
+/// use lambda_test::Invocation;
+///
+/// let error = Invocation::new("nope").send(&client).await.unwrap_err();
+/// assert_eq!(error.code(), Some("ResourceNotFoundException"));
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

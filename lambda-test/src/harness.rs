@@ -9,14 +9,26 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use aws_sdk_lambda::config::retry::RetryConfig;
+use aws_sdk_lambda::config::timeout::TimeoutConfig;
 use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use tokio::sync::OnceCell;
 
 use crate::Error;
 
 /// Where invocations go.
+///
+/// ```no_run
+/// use lambda_test::Target;
+///
+/// // What `#[lambda_test]` does for a test in this package.
+/// let target = Target::resolve(env!("CARGO_MANIFEST_DIR").as_ref(), None).unwrap();
+/// if let Target::Local { package_dir } = &target {
+///     println!("the embedded local Lambda serves {}", package_dir.display());
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Target {
@@ -66,6 +78,50 @@ impl Target {
     }
 }
 
+/// How to build a client, beyond the target: the `region`, `profile`, `role_arn` and timeout
+/// keys of `#[lambda_test]`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), lambda_test::Error> {
+/// use lambda_test::{ClientOptions, Harness, Target};
+///
+/// let mut options = ClientOptions::default();
+/// options.role_arn = Some("arn:aws:iam::123456789012:role/tester".into());
+/// options.read_timeout = Some(std::time::Duration::from_secs(5));
+/// let client = Harness::global().client_with(&Target::Aws, &options).await?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// The region (real AWS and endpoints; the local Lambda answers for its own region).
+    pub region: Option<String>,
+    /// A named profile of the shared AWS config (real AWS only).
+    pub profile: Option<String>,
+    /// A role to assume through STS before invoking (real AWS only).
+    pub role_arn: Option<String>,
+    /// How long to wait for a connection.
+    pub connect_timeout: Option<Duration>,
+    /// How long to wait for the answer once connected.
+    pub read_timeout: Option<Duration>,
+}
+
+impl ClientOptions {
+    fn timeouts(&self, base: Option<&TimeoutConfig>) -> Option<TimeoutConfig> {
+        if self.connect_timeout.is_none() && self.read_timeout.is_none() {
+            return None;
+        }
+        let mut builder = base.map(TimeoutConfig::to_builder).unwrap_or_default();
+        if let Some(d) = self.connect_timeout {
+            builder = builder.connect_timeout(d);
+        }
+        if let Some(d) = self.read_timeout {
+            builder = builder.read_timeout(d);
+        }
+        Some(builder.build())
+    }
+}
+
 fn env_nonempty(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -81,12 +137,25 @@ pub struct Local {
 
 type Cell<T> = Arc<OnceCell<Result<T, String>>>;
 
-/// The process-wide harness.
+/// The process-wide harness: use it to invoke without the attribute, or to reach the local
+/// Lambda from a test body.
+///
+/// ```no_run
+/// use lambda_test::{Harness, Invocation, Target};
+///
+/// let harness = Harness::global();
+/// let outcome = harness.block_on(async {
+///     let target = Target::resolve(env!("CARGO_MANIFEST_DIR").as_ref(), None)?;
+///     let client = harness.client(&target).await?;
+///     Invocation::new("greeter").payload(r#"{"name": "Bob"}"#).send(&client).await
+/// });
+/// assert_eq!(outcome.unwrap().status_code, 200);
+/// ```
 pub struct Harness {
     runtime: tokio::runtime::Runtime,
     #[cfg(feature = "emulator")]
     locals: Mutex<HashMap<PathBuf, Cell<Arc<Local>>>>,
-    clients: Mutex<HashMap<Target, Cell<aws_sdk_lambda::Client>>>,
+    clients: Mutex<HashMap<(Target, ClientOptions), Cell<aws_sdk_lambda::Client>>>,
 }
 
 impl Harness {
@@ -146,7 +215,11 @@ impl Harness {
                     ))
                     .await
                     .map_err(|e| e.to_string())?;
-                let client = endpoint_client(emulator.endpoint(), Some(emulator.region()));
+                let client = endpoint_client(
+                    emulator.endpoint(),
+                    Some(emulator.region()),
+                    &ClientOptions::default(),
+                );
                 Ok(Arc::new(Local { emulator, client }))
             })
             .await;
@@ -155,23 +228,46 @@ impl Harness {
 
     /// A client for a target, built once per process.
     pub async fn client(&self, target: &Target) -> Result<aws_sdk_lambda::Client, Error> {
+        self.client_with(target, &ClientOptions::default()).await
+    }
+
+    /// A client for a target with options, built once per process and options.
+    pub async fn client_with(
+        &self,
+        target: &Target,
+        options: &ClientOptions,
+    ) -> Result<aws_sdk_lambda::Client, Error> {
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = target {
-            return Ok(self.local(package_dir).await?.client.clone());
+            let local = self.local(package_dir).await?;
+            let local_options = ClientOptions {
+                connect_timeout: options.connect_timeout,
+                read_timeout: options.read_timeout,
+                ..ClientOptions::default()
+            };
+            if local_options == ClientOptions::default() {
+                return Ok(local.client.clone());
+            }
+            return Ok(endpoint_client(
+                local.emulator.endpoint(),
+                Some(local.emulator.region()),
+                &local_options,
+            ));
         }
         let cell = Arc::clone(
             self.clients
                 .lock()
                 .expect("harness poisoned")
-                .entry(target.clone())
+                .entry((target.clone(), options.clone()))
                 .or_default(),
         );
         let target = target.clone();
+        let options = options.clone();
         let client = cell
             .get_or_init(|| async move {
                 match target {
-                    Target::Endpoint { url } => Ok(endpoint_client(&url, None)),
-                    Target::Aws => Ok(aws_client().await),
+                    Target::Endpoint { url } => Ok(endpoint_client(&url, None, &options)),
+                    Target::Aws => Ok(aws_client(&options).await),
                     #[allow(unreachable_patterns)]
                     Target::Local { package_dir } => Err(format!(
                         "{} needs the `emulator` feature of lambda-test",
@@ -184,14 +280,21 @@ impl Harness {
     }
 }
 
-/// A client for a local or compatible endpoint: static credentials, no retries (a retried
-/// invoke would run a non-idempotent function twice).
-fn endpoint_client(url: &str, region: Option<&str>) -> aws_sdk_lambda::Client {
-    let region = region
-        .map(str::to_owned)
+/// A client for a local or compatible endpoint: static credentials, no SDK retries (a retried
+/// invoke would run a non-idempotent function twice; [`Invocation`](crate::Invocation) retries
+/// throttling itself).
+fn endpoint_client(
+    url: &str,
+    region: Option<&str>,
+    options: &ClientOptions,
+) -> aws_sdk_lambda::Client {
+    let region = options
+        .region
+        .clone()
+        .or(region.map(str::to_owned))
         .or_else(|| env_nonempty("AWS_REGION"))
         .unwrap_or_else(|| "us-east-1".to_owned());
-    let config = aws_sdk_lambda::Config::builder()
+    let mut config = aws_sdk_lambda::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .endpoint_url(url)
@@ -202,16 +305,34 @@ fn endpoint_client(url: &str, region: Option<&str>) -> aws_sdk_lambda::Client {
             None,
             "lambda-test",
         ))
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
+        .retry_config(RetryConfig::disabled());
+    config.set_timeout_config(options.timeouts(None));
+    aws_sdk_lambda::Client::from_conf(config.build())
 }
 
-/// A client for real AWS through the default credential and region chain.
-async fn aws_client() -> aws_sdk_lambda::Client {
-    let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let config = aws_sdk_lambda::config::Builder::from(&shared)
-        .retry_config(RetryConfig::disabled())
-        .build();
-    aws_sdk_lambda::Client::from_conf(config)
+/// A client for real AWS through the default credential and region chain, with the options'
+/// region, profile and assumed role.
+async fn aws_client(options: &ClientOptions) -> aws_sdk_lambda::Client {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    let shared = loader.load().await;
+    let mut config =
+        aws_sdk_lambda::config::Builder::from(&shared).retry_config(RetryConfig::disabled());
+    if let Some(timeouts) = options.timeouts(shared.timeout_config()) {
+        config = config.timeout_config(timeouts);
+    }
+    if let Some(role_arn) = &options.role_arn {
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("lambda-test")
+            .configure(&shared)
+            .build()
+            .await;
+        config = config.credentials_provider(provider);
+    }
+    aws_sdk_lambda::Client::from_conf(config.build())
 }

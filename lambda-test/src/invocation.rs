@@ -1,6 +1,6 @@
 //! One `Invoke` call through `aws-sdk-lambda`: the single invoke path for every target.
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata as _};
+use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata as _, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
@@ -11,6 +11,13 @@ use crate::outcome::Outcome;
 use crate::tail_log::TailLog;
 
 /// How the function is invoked (`--invocation-type`).
+///
+/// ```
+/// use lambda_test::{Invocation, InvocationType};
+///
+/// let check = Invocation::new("greeter").invocation_type(InvocationType::DryRun);
+/// # let _ = check;
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InvocationType {
     /// Synchronous: wait for the response (200).
@@ -23,6 +30,13 @@ pub enum InvocationType {
 }
 
 /// Whether the last 4 KB of the log come back (`--log-type`).
+///
+/// ```
+/// use lambda_test::{Invocation, LogType};
+///
+/// let quiet = Invocation::new("greeter").log(LogType::None);
+/// # let _ = quiet;
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LogType {
     /// `Tail`: the log comes back and is parsed (the default here, unlike the CLI).
@@ -61,6 +75,22 @@ pub struct Invocation {
     log: LogType,
     client_context: Option<String>,
     tenant_id: Option<String>,
+    retries: u32,
+}
+
+/// How many times a throttled invocation (`TooManyRequestsException`, 429) is retried by
+/// default: throttling means the function did not run, so a retry cannot run it twice.
+pub const THROTTLING_RETRIES: u32 = 3;
+
+/// Whether a failed attempt may be retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Refused for good.
+    No,
+    /// Throttled: the function did not run.
+    Throttled,
+    /// A timeout, a connection failure or a 5xx: the function may have run.
+    Transient,
 }
 
 impl Invocation {
@@ -114,6 +144,14 @@ impl Invocation {
         self
     }
 
+    /// Retries after a timeout, a connection failure or a 5xx answer (default 0: a retried
+    /// invocation may run a non-idempotent function twice). Throttling is always retried, up
+    /// to this many times or [`THROTTLING_RETRIES`], whichever is more.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
     /// The function name as given.
     pub fn function(&self) -> &str {
         &self.function
@@ -121,7 +159,47 @@ impl Invocation {
 
     /// Sends the invocation. Function errors are an [`Outcome`] (status 200 with
     /// `function_error`); a refused request is an [`Error::Invoke`] with the service's code.
+    /// Throttling is retried with a backoff; other failures only with [`Invocation::retries`].
     pub async fn send(&self, client: &aws_sdk_lambda::Client) -> Result<Outcome, Error> {
+        let mut throttled = 0;
+        let mut transient = 0;
+        loop {
+            let (error, retry) = match self.send_once(client).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(failure) => failure,
+            };
+            let attempts = throttled + transient;
+            let again = match retry {
+                Retry::Throttled => {
+                    throttled += 1;
+                    throttled <= self.retries.max(THROTTLING_RETRIES)
+                }
+                Retry::Transient => {
+                    transient += 1;
+                    transient <= self.retries
+                }
+                Retry::No => false,
+            };
+            if !again {
+                return Err(match error {
+                    Error::Invoke {
+                        function,
+                        code,
+                        message,
+                    } if attempts > 0 => Error::Invoke {
+                        function,
+                        code,
+                        message: format!("{message} (after {} attempts)", attempts + 1),
+                    },
+                    other => other,
+                });
+            }
+            let backoff = 100u64 << (throttled + transient - 1).min(5);
+            tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+        }
+    }
+
+    async fn send_once(&self, client: &aws_sdk_lambda::Client) -> Result<Outcome, (Error, Retry)> {
         use aws_sdk_lambda::types::{InvocationType as Sdk, LogType as SdkLog};
         let mut request = client
             .invoke()
@@ -156,16 +234,29 @@ impl Invocation {
                 request_id: output.request_id().map(str::to_owned),
             }),
             Err(e) => {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let retry = if e.code() == Some("TooManyRequestsException") || status == Some(429) {
+                    Retry::Throttled
+                } else if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+                    || status.is_some_and(|s| s >= 500)
+                {
+                    Retry::Transient
+                } else {
+                    Retry::No
+                };
                 let code = e.code().map(str::to_owned);
                 let message = match (e.code(), e.message()) {
                     (Some(code), Some(message)) => format!("{code}: {message}"),
                     _ => DisplayErrorContext(&e).to_string(),
                 };
-                Err(Error::Invoke {
-                    function: self.function.clone(),
-                    code,
-                    message,
-                })
+                Err((
+                    Error::Invoke {
+                        function: self.function.clone(),
+                        code,
+                        message,
+                    },
+                    retry,
+                ))
             }
         }
     }

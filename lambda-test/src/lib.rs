@@ -22,6 +22,19 @@
 //!   - greeting Bob
 //! ```
 //!
+//! Beyond one invocation: `qualifiers = ["live", "1"]` makes one test per alias or version,
+//! `same_payload = true` asserts they agree, `events = "events/*.json"` makes one test per
+//! event file, `dry_run` checks permissions, `expect_error = "..."` expects a refusal, and
+//! `max_duration_ms` / `max_memory_mb` / `max_init_ms` are budgets read from the REPORT line.
+//! The [`lambda_test`](macro@lambda_test) attribute documents every key.
+//!
+//! ```no_run
+//! use lambda_test::lambda_test;
+//!
+//! #[lambda_test(function = "greeter", qualifiers = ["live", "1"], same_payload = true)]
+//! async fn live_is_version_1() {}
+//! ```
+//!
 //! # Targets
 //!
 //! Resolved once per test process:
@@ -59,8 +72,8 @@ pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 pub use error::Error;
 #[cfg(feature = "emulator")]
 pub use harness::Local;
-pub use harness::{Harness, Target};
-pub use invocation::{Invocation, InvocationType, LogType};
+pub use harness::{ClientOptions, Harness, Target};
+pub use invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
 #[doc = include_str!("../docs/lambda_test.md")]
 #[cfg(feature = "macros")]
 pub use lambda_test_macros::lambda_test;

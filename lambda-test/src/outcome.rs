@@ -141,6 +141,15 @@ pub struct SnapshotRecord {
 /// By default: the invocation's request id everywhere (`[request-id]`); in log lines also
 /// any UUID (`[uuid]`), ISO 8601 timestamp (`[timestamp]`) and X-Ray trace id (`[trace-id]`).
 /// [`Redactions::add`] adds a rule that applies to the payload and the log.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// use lambda_test::Redactions;
+///
+/// let redactions = Redactions::default().add(r"tok-\d+", "[token]").unwrap();
+/// let record = outcome.snapshot_record_with(&redactions);
+/// # let _ = record; }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Redactions {
     log_rules: Vec<(Regex, String)>,

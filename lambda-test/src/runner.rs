@@ -1,11 +1,17 @@
 //! What a `#[lambda_test]` expands to: one builder, one method per attribute key.
 
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
 
 use crate::Error;
-use crate::harness::{Harness, Target};
+use crate::harness::{ClientOptions, Harness, Target};
 use crate::invocation::{Invocation, InvocationType, LogType};
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Redactions, SnapshotRecord};
+
+/// The replacement of a `redact` pattern given without one.
+pub const DEFAULT_REDACTION: &str = "[redacted]";
 
 /// The arguments of one generated test. Not public API: the attribute's expansion builds it.
 #[derive(Debug, Clone)]
@@ -14,12 +20,31 @@ pub struct TestArgs {
     function: String,
     qualifier: Option<String>,
     payload: Option<String>,
+    payload_file: Option<String>,
     invocation_type: InvocationType,
     log: LogType,
     client_context: Option<String>,
     tenant_id: Option<String>,
     endpoint_url: Option<String>,
+    region: Option<String>,
+    profile: Option<String>,
+    role_arn: Option<String>,
+    connect_timeout_ms: Option<u64>,
+    read_timeout_ms: Option<u64>,
+    retries: u32,
+    expect_error: Option<String>,
+    same_payload: Option<Vec<String>>,
+    max_duration_ms: Option<u64>,
+    max_memory_mb: Option<u64>,
+    max_init_ms: Option<u64>,
+    redact: Vec<(String, String)>,
 }
+
+type Matrix = Arc<tokio::sync::OnceCell<Result<Vec<Outcome>, String>>>;
+
+/// The outcomes of `same_payload` matrices, invoked once per process and shared by the
+/// matrix's tests.
+static MATRICES: LazyLock<Mutex<HashMap<String, Matrix>>> = LazyLock::new(Mutex::default);
 
 impl TestArgs {
     /// Arguments for a test in the package at `package_dir` (`env!("CARGO_MANIFEST_DIR")`).
@@ -29,11 +54,24 @@ impl TestArgs {
             function: String::new(),
             qualifier: None,
             payload: None,
+            payload_file: None,
             invocation_type: InvocationType::RequestResponse,
             log: LogType::Tail,
             client_context: None,
             tenant_id: None,
             endpoint_url: None,
+            region: None,
+            profile: None,
+            role_arn: None,
+            connect_timeout_ms: None,
+            read_timeout_ms: None,
+            retries: 0,
+            expect_error: None,
+            same_payload: None,
+            max_duration_ms: None,
+            max_memory_mb: None,
+            max_init_ms: None,
+            redact: Vec::new(),
         }
     }
 
@@ -43,7 +81,7 @@ impl TestArgs {
         self
     }
 
-    /// `qualifier = "..."`.
+    /// `qualifier = "..."`, and each test of `qualifiers = [...]`.
     pub fn qualifier(mut self, qualifier: &str) -> Self {
         self.qualifier = Some(qualifier.to_owned());
         self
@@ -55,7 +93,15 @@ impl TestArgs {
         self
     }
 
-    /// `invocation_type = "..."`.
+    /// `payload_file = "..."`, and each test of `events = "..."`: the file's path relative to
+    /// the package and its contents (read by the compiler through `include_str!`).
+    pub fn payload_file(mut self, path: &str, contents: &str) -> Self {
+        self.payload_file = Some(path.to_owned());
+        self.payload = Some(contents.to_owned());
+        self
+    }
+
+    /// `invocation_type = "..."`, and `dry_run = true`.
     pub fn invocation_type(mut self, invocation_type: InvocationType) -> Self {
         self.invocation_type = invocation_type;
         self
@@ -85,11 +131,92 @@ impl TestArgs {
         self
     }
 
+    /// `region = "..."`.
+    pub fn region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
+        self
+    }
+
+    /// `profile = "..."`.
+    pub fn profile(mut self, profile: &str) -> Self {
+        self.profile = Some(profile.to_owned());
+        self
+    }
+
+    /// `role_arn = "..."`.
+    pub fn role_arn(mut self, role_arn: &str) -> Self {
+        self.role_arn = Some(role_arn.to_owned());
+        self
+    }
+
+    /// `connect_timeout_ms = ...`.
+    pub fn connect_timeout_ms(mut self, ms: u64) -> Self {
+        self.connect_timeout_ms = Some(ms);
+        self
+    }
+
+    /// `read_timeout_ms = ...`.
+    pub fn read_timeout_ms(mut self, ms: u64) -> Self {
+        self.read_timeout_ms = Some(ms);
+        self
+    }
+
+    /// `retries = ...`.
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// `expect_error = "..."`: run with [`TestArgs::run_expect_error`].
+    pub fn expect_error(mut self, code: &str) -> Self {
+        self.expect_error = Some(code.to_owned());
+        self
+    }
+
+    /// `same_payload = true`, with the matrix's `qualifiers`.
+    pub fn same_payload(mut self, qualifiers: &[&str]) -> Self {
+        self.same_payload = Some(qualifiers.iter().map(|q| (*q).to_owned()).collect());
+        self
+    }
+
+    /// `max_duration_ms = ...`.
+    pub fn max_duration_ms(mut self, ms: u64) -> Self {
+        self.max_duration_ms = Some(ms);
+        self
+    }
+
+    /// `max_memory_mb = ...`.
+    pub fn max_memory_mb(mut self, mb: u64) -> Self {
+        self.max_memory_mb = Some(mb);
+        self
+    }
+
+    /// `max_init_ms = ...`.
+    pub fn max_init_ms(mut self, ms: u64) -> Self {
+        self.max_init_ms = Some(ms);
+        self
+    }
+
+    /// One rule of `redact = { "pattern" = "replacement" }`, or of `redact = ["pattern"]`
+    /// (replaced with [`DEFAULT_REDACTION`]).
+    pub fn redact(mut self, pattern: &str, replacement: Option<&str>) -> Self {
+        self.redact.push((
+            pattern.to_owned(),
+            replacement.unwrap_or(DEFAULT_REDACTION).to_owned(),
+        ));
+        self
+    }
+
     /// insta settings for this test's snapshot: a description of the invocation in the
     /// snapshot header instead of the generated expression.
     pub fn snapshot_settings(&self) -> insta::Settings {
         let mut settings = insta::Settings::clone_current();
         settings.set_omit_expression(true);
+        settings.set_description(self.description());
+        settings
+    }
+
+    fn description(&self) -> String {
         let mut description = format!("invoke `{}`", self.function);
         if let Some(q) = &self.qualifier {
             description.push_str(&format!(" qualifier `{q}`"));
@@ -97,26 +224,211 @@ impl TestArgs {
         if self.invocation_type != InvocationType::RequestResponse {
             description.push_str(&format!(" as {:?}", self.invocation_type));
         }
-        if let Some(p) = &self.payload {
-            let compact = serde_json::from_str::<serde_json::Value>(p)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| p.clone());
-            description.push_str(&format!(" with {compact}"));
+        match (&self.payload_file, &self.payload) {
+            (Some(file), _) => description.push_str(&format!(" with `{file}`")),
+            (None, Some(p)) => {
+                let compact = serde_json::from_str::<serde_json::Value>(p)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| p.clone());
+                description.push_str(&format!(" with {compact}"));
+            }
+            (None, None) => {}
         }
-        settings.set_description(description);
-        settings
+        description
     }
 
-    /// Invokes on the process-wide harness and returns the outcome; panics with the reason
-    /// and the fix when the invocation cannot be made.
-    pub fn run(self) -> Outcome {
+    /// The redactions of this test: the defaults and every `redact` rule.
+    pub fn redactions(&self) -> Redactions {
+        self.redact
+            .iter()
+            .fold(Redactions::default(), |redactions, (pattern, with)| {
+                redactions
+                    .add(pattern, with)
+                    .unwrap_or_else(|e| panic!("invalid `redact` pattern `{pattern}`: {e}"))
+            })
+    }
+
+    /// The record the snapshot holds, with this test's redactions.
+    pub fn snapshot_record(&self, outcome: &Outcome) -> SnapshotRecord {
+        outcome.snapshot_record_with(&self.redactions())
+    }
+
+    /// Invokes on the process-wide harness and returns the outcome; prints the request id and
+    /// the tail log (shown when the test fails); panics with the reason and the fix when the
+    /// invocation cannot be made, when a budget is exceeded, or when the qualifiers of a
+    /// `same_payload` matrix disagree.
+    #[track_caller]
+    pub fn run(&self) -> Outcome {
+        let harness = Harness::global();
+        let (outcome, mismatch) = match &self.same_payload {
+            None => match harness.block_on(self.invoke()) {
+                Ok(outcome) => (outcome, None),
+                Err(e) => panic!("{e}"),
+            },
+            Some(qualifiers) => match harness.block_on(self.invoke_matrix(qualifiers)) {
+                Ok(found) => found,
+                Err(e) => panic!("{e}"),
+            },
+        };
+        eprintln!("{}", outcome.context());
+        if let Some(mismatch) = mismatch {
+            panic!("{mismatch}");
+        }
+        if let Some(over) = self.over_budget(&outcome) {
+            panic!("{over}");
+        }
+        outcome
+    }
+
+    /// Invokes and expects the service to refuse with the `expect_error` code; panics with
+    /// what happened instead.
+    #[track_caller]
+    pub fn run_expect_error(&self) -> Error {
+        let code = self.expect_error.as_deref().unwrap_or_default();
         match Harness::global().block_on(self.invoke()) {
-            Ok(outcome) => outcome,
-            Err(e) => panic!("{e}"),
+            Ok(outcome) => panic!(
+                "expected the invocation to be refused with `{code}`, but it was accepted: \
+                 status {}, function error {:?}, payload {}\n{}",
+                outcome.status_code,
+                outcome.function_error,
+                outcome.payload_text(),
+                outcome.context()
+            ),
+            Err(e) if e.code() == Some(code) => {
+                eprintln!("lambda-test: refused as expected: {e}");
+                e
+            }
+            Err(e) => panic!("expected the invocation to be refused with `{code}`, but: {e}"),
         }
     }
 
-    async fn invoke(self) -> Result<Outcome, Error> {
+    /// Every qualifier of the matrix, invoked once per process; this test's outcome, and the
+    /// first payload difference, if any.
+    async fn invoke_matrix(
+        &self,
+        qualifiers: &[String],
+    ) -> Result<(Outcome, Option<String>), String> {
+        let key = format!(
+            "{:?}",
+            TestArgs {
+                qualifier: None,
+                ..self.clone()
+            }
+        );
+        let cell = Arc::clone(
+            MATRICES
+                .lock()
+                .expect("matrix memo poisoned")
+                .entry(key)
+                .or_default(),
+        );
+        let outcomes = cell
+            .get_or_init(|| async {
+                let mut outcomes = Vec::new();
+                for q in qualifiers {
+                    let args = self.clone().qualifier(q);
+                    let outcome = args
+                        .invoke()
+                        .await
+                        .map_err(|e| format!("qualifier `{q}`: {e}"))?;
+                    outcomes.push(outcome);
+                }
+                Ok(outcomes)
+            })
+            .await
+            .clone()?;
+        let own = qualifiers
+            .iter()
+            .position(|q| Some(q) == self.qualifier.as_ref())
+            .ok_or_else(|| "`same_payload` needs this test's qualifier in the matrix".to_owned())?;
+        let mismatch = self.payload_mismatch(qualifiers, &outcomes);
+        Ok((outcomes[own].clone(), mismatch))
+    }
+
+    /// A diff of the first qualifier's payload and the first one that differs.
+    fn payload_mismatch(&self, qualifiers: &[String], outcomes: &[Outcome]) -> Option<String> {
+        let redactions = self.redactions();
+        let render = |outcome: &Outcome| {
+            let payload = outcome.snapshot_record_with(&redactions).payload;
+            let mut text = serde_json::to_string_pretty(&payload).unwrap_or_default();
+            text.push('\n');
+            text
+        };
+        let first = render(outcomes.first()?);
+        for (q, outcome) in qualifiers.iter().zip(outcomes).skip(1) {
+            let other = render(outcome);
+            if other != first {
+                let diff = similar::TextDiff::from_lines(&first, &other)
+                    .unified_diff()
+                    .header(
+                        &format!("qualifier {}", qualifiers[0]),
+                        &format!("qualifier {q}"),
+                    )
+                    .to_string();
+                return Some(format!(
+                    "`same_payload`: qualifiers `{}` and `{q}` of `{}` return different payloads:\n{diff}",
+                    qualifiers[0], self.function
+                ));
+            }
+        }
+        None
+    }
+
+    /// What exceeds a budget, with the measured value beside it.
+    fn over_budget(&self, outcome: &Outcome) -> Option<String> {
+        if self.max_duration_ms.is_none()
+            && self.max_memory_mb.is_none()
+            && self.max_init_ms.is_none()
+        {
+            return None;
+        }
+        let Some(report) = outcome.report() else {
+            return Some(format!(
+                "the budgets read the REPORT line of the tail log, and this invocation \
+                 returned none (status {}); budgets need a RequestResponse invocation with \
+                 `log = \"tail\"`",
+                outcome.status_code
+            ));
+        };
+        let mut over = Vec::new();
+        if let Some(max) = self.max_duration_ms
+            && report.duration_ms > max as f64
+        {
+            over.push(format!(
+                "`max_duration_ms = {max}`, but the REPORT line says Duration: {} ms",
+                report.duration_ms
+            ));
+        }
+        if let Some(max) = self.max_memory_mb
+            && report.max_memory_used_mb > max
+        {
+            over.push(format!(
+                "`max_memory_mb = {max}`, but the REPORT line says Max Memory Used: {} MB",
+                report.max_memory_used_mb
+            ));
+        }
+        if let Some(max) = self.max_init_ms
+            && let Some(init) = report.init_duration_ms
+            && init > max as f64
+        {
+            over.push(format!(
+                "`max_init_ms = {max}`, but the REPORT line says Init Duration: {init} ms"
+            ));
+        }
+        (!over.is_empty()).then(|| format!("over budget: {}", over.join("; ")))
+    }
+
+    fn client_options(&self) -> Result<ClientOptions, Error> {
+        Ok(ClientOptions {
+            region: self.region.as_deref().map(expand_vars).transpose()?,
+            profile: self.profile.as_deref().map(expand_vars).transpose()?,
+            role_arn: self.role_arn.as_deref().map(expand_vars).transpose()?,
+            connect_timeout: self.connect_timeout_ms.map(Duration::from_millis),
+            read_timeout: self.read_timeout_ms.map(Duration::from_millis),
+        })
+    }
+
+    async fn invoke(&self) -> Result<Outcome, Error> {
         let function = expand_vars(&self.function)?;
         let endpoint_url = self.endpoint_url.as_deref().map(expand_vars).transpose()?;
         let target = Target::resolve(Path::new(self.package_dir), endpoint_url.as_deref())?;
@@ -128,15 +440,27 @@ impl TestArgs {
                 local.emulator.check_binary(&name.name)?;
             }
         }
-        let client = harness.client(&target).await?;
+        let client = harness
+            .client_with(&target, &self.client_options()?)
+            .await?;
         let mut invocation = Invocation::new(function)
             .invocation_type(self.invocation_type)
-            .log(self.log);
+            .log(self.log)
+            .retries(self.retries);
         if let Some(q) = &self.qualifier {
             invocation = invocation.qualifier(expand_vars(q)?);
         }
-        if let Some(p) = &self.payload {
-            invocation = invocation.payload(expand_vars(p)?);
+        match (&self.payload_file, &self.payload) {
+            (Some(file), Some(contents)) => {
+                if let Err(e) = serde_json::from_str::<serde_json::Value>(contents) {
+                    return Err(Error::Payload(format!(
+                        "`{file}` is not valid JSON ({e}); Lambda takes a JSON event"
+                    )));
+                }
+                invocation = invocation.payload(contents.clone());
+            }
+            (None, Some(p)) => invocation = invocation.payload(expand_vars(p)?),
+            _ => {}
         }
         if let Some(c) = &self.client_context {
             invocation = invocation.client_context(expand_vars(c)?);

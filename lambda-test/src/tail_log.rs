@@ -4,6 +4,18 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 /// The tail of an invocation log (`LogType=Tail`): at most the last 4 KB, from START to REPORT.
+///
+/// ```
+/// use lambda_test::TailLog;
+///
+/// let log = TailLog::parse(
+///     "START RequestId: 1 Version: $LATEST\ngreeting Bob\nEND RequestId: 1\n\
+///      REPORT RequestId: 1\tDuration: 3.01 ms\tBilled Duration: 4 ms\t\
+///      Memory Size: 128 MB\tMax Memory Used: 36 MB\t\n",
+/// );
+/// assert_eq!(log.lines, ["greeting Bob"]);
+/// assert_eq!(log.report.unwrap().max_memory_used_mb, 36);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct TailLog {
@@ -18,7 +30,14 @@ pub struct TailLog {
     pub truncated: bool,
 }
 
-/// The measurements of a REPORT line.
+/// The measurements of a REPORT line: what the budgets of `#[lambda_test]` read.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let report = outcome.report().expect("a REPORT line in the tail log");
+/// assert!(report.duration_ms < 500.0, "took {} ms", report.duration_ms);
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Report {

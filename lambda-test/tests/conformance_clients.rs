@@ -1325,23 +1325,29 @@ fn boto3_event_runs_in_the_background_with_retries_and_dead_letters() {
 }
 
 #[test]
-fn boto3_event_returns_at_once_while_the_function_runs() {
-    let server = Server::start("boto3-event-latency");
+fn boto3_event_runs_in_the_background_and_holds_a_concurrency_slot() {
+    let server = Server::start("boto3-event-background");
+    let sync = json!({"FunctionName": "limited", "Payload": "{}"});
     let results = server.boto3(
         json!([
             {"FunctionName": "limited", "InvocationType": "Event", "Payload": r#"{"action":"sleep","ms":2000}"#},
-            {"FunctionName": "limited", "Payload": "{}"},
+            sync, sync, sync, sync, sync,
         ]),
         false,
     );
     assert_eq!(results[0]["status"], 202, "{:#}", results[0]);
-    // The sync call right after the 202 finds the one slot taken by the running event: the
-    // event is running in the background (and async invocations count toward concurrency).
-    assert_eq!(results[1]["status"], 429, "{:#}", results[1]);
-    let elapsed = results[0]["elapsed_ms"].as_f64().expect("elapsed_ms");
+    // The 202 came before the 2 s function finished: the synchronous calls made right after it
+    // find the function's one slot taken by the event running in the background (async
+    // invocations count toward concurrency when they run). The first call may still win the
+    // slot before the event's turn, so look for a 429 among several.
+    let statuses: Vec<&Value> = results[1..].iter().map(|r| &r["status"]).collect();
     assert!(
-        elapsed < 1000.0,
-        "the 202 comes at once, not after the 2 s function ({elapsed} ms)"
+        statuses.iter().any(|s| **s == 429),
+        "no call was throttled while the event ran: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| **s == 429 || **s == 200),
+        "{statuses:?}"
     );
 }
 

@@ -1,0 +1,77 @@
+//! The pricing function's release contract, checked before and after a deploy:
+//! what `live` serves, what the candidate changes, and who may invoke.
+//!
+//! Locally these run against the versions and aliases of `lambda-test.toml`; with
+//! `LAMBDA_TEST_TARGET=aws` the same tests (and snapshots) check the deployed function.
+
+use lambda_test::{Harness, Outcome, Target, lambda_test};
+
+/// `live` must serve exactly what version 1 serves.
+#[lambda_test(
+    function = "pricing",
+    qualifiers = ["live", "1"],
+    same_payload = true,
+    payload = r#"{"sku": "A-1", "quantity": 12}"#
+)]
+async fn live_is_version_1() {}
+
+/// Small orders price the same in every version, the candidate included.
+#[lambda_test(
+    function = "pricing",
+    qualifiers = ["1", "candidate"],
+    same_payload = true,
+    payload = r#"{"sku": "B-2", "quantity": 3}"#,
+    redact = { r#"\d{4}-\d{2}"# = "[rules]" }
+)]
+async fn small_orders_are_unchanged() {}
+
+/// Bulk orders: one snapshot per version shows what each release charges.
+#[lambda_test(
+    function = "pricing",
+    qualifiers = ["1", "2", "$LATEST"],
+    payload = r#"{"sku": "A-1", "quantity": 12}"#
+)]
+async fn bulk_pricing_by_version() {}
+
+/// An unknown SKU is a function error, in every version.
+#[lambda_test(
+    function = "pricing",
+    qualifiers = ["live", "candidate"],
+    same_payload = true,
+    payload = r#"{"sku": "Z-9", "quantity": 1}"#,
+    snapshot = false
+)]
+async fn unknown_sku_is_an_error(outcome: Outcome) {
+    assert_eq!(outcome.function_error.as_deref(), Some("Unhandled"));
+}
+
+/// A permission check: may this principal invoke `live`? DryRun answers 204 without running
+/// the function (403 `AccessDeniedException` when it may not).
+#[lambda_test(function = "pricing", qualifier = "live", dry_run = true)]
+async fn may_invoke_live() {}
+
+/// A version that was never published is refused.
+#[lambda_test(
+    function = "pricing",
+    qualifier = "7",
+    expect_error = "ResourceNotFoundException"
+)]
+async fn unpublished_version_is_refused() {}
+
+/// An asynchronous invocation is accepted with 202 and runs in the background.
+#[lambda_test(
+    function = "pricing",
+    qualifier = "live",
+    invocation_type = "Event",
+    payload = r#"{"sku": "A-1", "quantity": 1}"#
+)]
+async fn event_is_queued(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 202);
+    // Locally, wait for the queued event to run and check that it did not fail.
+    let dir = env!("CARGO_MANIFEST_DIR").as_ref();
+    if let Ok(Target::Local { package_dir }) = Target::resolve(dir, None) {
+        let local = Harness::global().local(&package_dir).await.unwrap();
+        local.emulator.events_drained().await;
+        assert!(local.emulator.dead_letters().is_empty());
+    }
+}

@@ -1,0 +1,216 @@
+//! `#[lambda_test]` dogfooded: every key against the suite's `probe` function
+//! (lambda-test/examples/probe.rs) on the embedded local Lambda of `tests/lambda-test.toml`.
+
+use lambda_test::{Harness, Outcome, lambda_test};
+
+/// One test and one snapshot per qualifier: an alias runs the version it points to, and the
+/// snapshot pins `executed_version`.
+#[lambda_test(
+    function = "probe",
+    qualifiers = ["live", "1", "2", "$LATEST"],
+    payload = r#"{"action": "respond_bytes", "bytes": 3, "log": ["hello"]}"#
+)]
+async fn qualifier_matrix() {}
+
+/// Every qualifier returns the same payload.
+#[lambda_test(
+    function = "probe",
+    qualifiers = ["live", "1", "2", "$LATEST"],
+    same_payload = true,
+    payload = r#"{"action": "respond_bytes", "bytes": 5}"#,
+    snapshot = false
+)]
+async fn same_payload_across_versions(outcome: Outcome) {
+    assert_eq!(outcome.payload_json().unwrap(), "xxxxx");
+}
+
+/// Versions 1 and 2 run with different environments (`PROBE_NAME`), so their echoes differ:
+/// every test of the matrix fails with a diff of the two payloads.
+#[lambda_test(
+    function = "probe",
+    qualifiers = ["1", "2"],
+    same_payload = true,
+    snapshot = false
+)]
+#[should_panic(expected = "+  \"probe_name\": \"v2\"")]
+async fn same_payload_mismatch_shows_a_diff() {}
+
+/// One test and one snapshot per file of `tests/events/`.
+#[lambda_test(function = "probe", events = "events/*.json")]
+async fn events_folder() {}
+
+/// Event files times qualifiers: a module per file, a test per qualifier.
+#[lambda_test(
+    function = "probe",
+    events = "events/log-*.json",
+    qualifiers = ["1", "$LATEST"]
+)]
+async fn events_by_qualifier() {}
+
+/// A payload read from a file by the compiler.
+#[lambda_test(function = "probe", payload_file = "events/log-lines.json")]
+async fn payload_from_a_file() {}
+
+/// DryRun checks the request without running the function: 204, no payload, no log.
+#[lambda_test(function = "probe", qualifier = "live", dry_run = true)]
+async fn dry_run_checks_without_running() {}
+
+/// Event invocations are accepted with 202 and run in the background.
+#[lambda_test(
+    function = "probe",
+    invocation_type = "Event",
+    payload = r#"{"action": "respond_bytes", "bytes": 1}"#
+)]
+async fn event_is_accepted_with_202(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 202);
+    let local = Harness::global()
+        .local(env!("CARGO_MANIFEST_DIR").as_ref())
+        .await
+        .unwrap();
+    local.emulator.events_drained().await;
+    assert!(local.emulator.dead_letters().is_empty());
+}
+
+/// A refused invocation: the body gets the error.
+#[lambda_test(function = "nope", expect_error = "ResourceNotFoundException")]
+async fn unknown_function_is_refused(error: lambda_test::Error) {
+    assert_eq!(error.code(), Some("ResourceNotFoundException"));
+    assert!(error.to_string().contains("nope"), "{error}");
+}
+
+/// `expect_error` fails the test when the invocation is accepted.
+#[lambda_test(function = "probe", expect_error = "ResourceNotFoundException")]
+#[should_panic(
+    expected = "expected the invocation to be refused with `ResourceNotFoundException`, but it was accepted: status 200"
+)]
+async fn expect_error_fails_when_accepted() {}
+
+/// `expect_error` fails the test when the service refuses with another code.
+#[lambda_test(function = "nope", expect_error = "AccessDeniedException")]
+#[should_panic(expected = "but: failed to invoke `nope`: ResourceNotFoundException")]
+async fn expect_error_fails_on_another_code() {}
+
+/// Budgets read from the REPORT line.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 1}"#,
+    max_duration_ms = 5000,
+    max_memory_mb = 4096,
+    max_init_ms = 10000,
+    snapshot = false
+)]
+async fn within_budget(outcome: Outcome) {
+    let report = outcome.report().expect("a REPORT line");
+    assert!(report.duration_ms < 5000.0);
+}
+
+/// A slow invocation fails with the measured duration beside the budget.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "sleep", "ms": 300}"#,
+    max_duration_ms = 100,
+    snapshot = false
+)]
+#[should_panic(
+    expected = "over budget: `max_duration_ms = 100`, but the REPORT line says Duration: 3"
+)]
+async fn over_the_duration_budget() {}
+
+/// Every process uses more than 1 MB.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 1}"#,
+    max_memory_mb = 1,
+    snapshot = false
+)]
+#[should_panic(
+    expected = "over budget: `max_memory_mb = 1`, but the REPORT line says Max Memory Used: "
+)]
+async fn over_the_memory_budget() {}
+
+/// Extra redactions, as a map of regex to replacement, in the payload and the log.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "error", "error_type": "Session s-48213 expired", "log": ["session s-48213 opened"]}"#,
+    redact = { r"s-\d+" = "[session]" }
+)]
+async fn redact_map() {}
+
+/// Extra redactions as a list of regexes, replaced with `[redacted]`.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 1, "log": ["user alice@example.com", "user bob@example.com"]}"#,
+    redact = [r"[a-z]+@example\.com"]
+)]
+async fn redact_list() {}
+
+/// The body takes the outcome and returns `Result`.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 4}"#,
+    snapshot = false
+)]
+async fn body_returns_result(outcome: Outcome) -> Result<(), String> {
+    let payload = outcome.payload_json().ok_or("no JSON payload")?;
+    if payload != "xxxx" {
+        return Err(format!("unexpected payload {payload}"));
+    }
+    Ok(())
+}
+
+/// A read timeout shorter than the function gives up.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "sleep", "ms": 1500}"#,
+    read_timeout_ms = 200,
+    snapshot = false
+)]
+#[should_panic(expected = "failed to invoke `probe`")]
+async fn read_timeout_gives_up() {}
+
+/// Log lines and no log: `log = "none"` leaves `log` out of the snapshot.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 2, "log": ["not fetched"]}"#,
+    log = "none"
+)]
+async fn no_tail_log() {}
+
+/// Throttling is retried, and only so often. `limited` has a reserved concurrency of 1: while
+/// one invocation runs, another is refused with 429 `TooManyRequestsException`.
+#[test]
+fn throttling_is_retried_with_a_backoff() {
+    use lambda_test::{Invocation, Target};
+    use std::time::Duration;
+
+    let harness = Harness::global();
+    harness.block_on(async {
+        let target = Target::resolve(env!("CARGO_MANIFEST_DIR").as_ref(), None).unwrap();
+        let client = harness.client(&target).await.unwrap();
+        let quick =
+            Invocation::new("limited").payload(r#"{"action": "respond_bytes", "bytes": 1}"#);
+        let sleep = |ms: u64| {
+            let client = client.clone();
+            let invocation =
+                Invocation::new("limited").payload(format!(r#"{{"action": "sleep", "ms": {ms}}}"#));
+            tokio::spawn(async move { invocation.send(&client).await })
+        };
+        // Warm one instance first, so the sleeps below start at once.
+        quick.send(&client).await.unwrap();
+
+        // Throttled while a short invocation runs, then retried once it is done.
+        let running = sleep(300);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let outcome = quick.send(&client).await.expect("retried until accepted");
+        assert_eq!(outcome.status_code, 200);
+        running.await.unwrap().unwrap();
+
+        // Still throttled after every retry (about 0.7 s of backoff) while a long one runs.
+        let running = sleep(1500);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let error = quick.send(&client).await.unwrap_err();
+        assert_eq!(error.code(), Some("TooManyRequestsException"));
+        assert!(error.to_string().contains("(after 4 attempts)"), "{error}");
+        running.await.unwrap().unwrap();
+    });
+}

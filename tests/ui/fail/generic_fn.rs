@@ -1,0 +1,6 @@
+use lambda_test::lambda_test;
+
+#[lambda_test(function = "probe")]
+async fn generic<T: Default>() {}
+
+fn main() {}

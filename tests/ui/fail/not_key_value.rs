@@ -1,0 +1,6 @@
+use lambda_test::lambda_test;
+
+#[lambda_test("probe")]
+async fn positional() {}
+
+fn main() {}

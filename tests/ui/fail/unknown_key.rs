@@ -1,0 +1,6 @@
+use lambda_test::lambda_test;
+
+#[lambda_test(fuction = "probe")]
+async fn misspelled() {}
+
+fn main() {}
