@@ -219,6 +219,7 @@ impl Harness {
                     emulator.endpoint(),
                     Some(emulator.region()),
                     &ClientOptions::default(),
+                    local_credentials(),
                 );
                 Ok(Arc::new(Local { emulator, client }))
             })
@@ -245,13 +246,38 @@ impl Harness {
                 read_timeout: options.read_timeout,
                 ..ClientOptions::default()
             };
-            if local_options == ClientOptions::default() {
+            // Locally, `profile` names a principal of lambda-test.toml to sign as.
+            let principal = options.profile.as_deref().or_else(|| {
+                local
+                    .emulator
+                    .verifies_signatures()
+                    .then_some(DEFAULT_PRINCIPAL)
+            });
+            if local_options == ClientOptions::default() && principal.is_none() {
                 return Ok(local.client.clone());
             }
+            let credentials = match principal {
+                None => local_credentials(),
+                Some(name) => {
+                    let (key, secret) = local.emulator.principal_credentials(name).ok_or_else(|| {
+                        Error::EmulatorStart(format!(
+                            "{} declares no principal `{name}` under [emulator.principals]; `profile` names the principal to sign as locally{}",
+                            package_dir.join(crate::CONFIG_FILE_NAME).display(),
+                            if options.profile.is_none() {
+                                " (declare a `default` principal, or set `profile`)"
+                            } else {
+                                ""
+                            }
+                        ))
+                    })?;
+                    Credentials::new(key, secret, None, None, "lambda-test")
+                }
+            };
             return Ok(endpoint_client(
                 local.emulator.endpoint(),
                 Some(local.emulator.region()),
                 &local_options,
+                credentials,
             ));
         }
         let cell = Arc::clone(
@@ -266,7 +292,7 @@ impl Harness {
         let client = cell
             .get_or_init(|| async move {
                 match target {
-                    Target::Endpoint { url } => Ok(endpoint_client(&url, None, &options)),
+                    Target::Endpoint { url } => Ok(endpoint_client(&url, None, &options, local_credentials())),
                     Target::Aws => Ok(aws_client(&options).await),
                     #[allow(unreachable_patterns)]
                     Target::Local { package_dir } => Err(format!(
@@ -287,6 +313,7 @@ fn endpoint_client(
     url: &str,
     region: Option<&str>,
     options: &ClientOptions,
+    credentials: Credentials,
 ) -> aws_sdk_lambda::Client {
     let region = options
         .region
@@ -298,16 +325,30 @@ fn endpoint_client(
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new(
-            "AKIDLAMBDATEST",
-            "lambda-test-local-secret",
-            None,
-            None,
-            "lambda-test",
-        ))
+        .credentials_provider(credentials)
         .retry_config(RetryConfig::disabled());
+    if url.starts_with("http://") {
+        // No TLS to set up: building the default HTTPS client loads and parses every root
+        // certificate of the system, a cost each `cargo nextest` test process would pay.
+        config = config.http_client(aws_smithy_http_client::Builder::new().build_http());
+    }
     config.set_timeout_config(options.timeouts(None));
     aws_sdk_lambda::Client::from_conf(config.build())
+}
+
+/// The principal a local client signs as when lambda-test.toml declares principals and the
+/// test names none.
+pub const DEFAULT_PRINCIPAL: &str = "default";
+
+/// Static credentials for a local Lambda that verifies no signature.
+fn local_credentials() -> Credentials {
+    Credentials::new(
+        "AKIDLAMBDATEST",
+        "lambda-test-local-secret",
+        None,
+        None,
+        "lambda-test",
+    )
 }
 
 /// A client for real AWS through the default credential and region chain, with the options'

@@ -50,6 +50,21 @@ async fn unknown_sku_is_an_error(outcome: Outcome) {
 #[lambda_test(function = "pricing", qualifier = "live", dry_run = true)]
 async fn may_invoke_live() {}
 
+/// A permission check as another principal: the analyst may not invoke `live`. DryRun runs
+/// nothing; the refusal is the answer.
+#[lambda_test(
+    function = "pricing",
+    qualifier = "live",
+    dry_run = true,
+    profile = "analyst",
+    expect_error = "AccessDeniedException"
+)]
+async fn analyst_may_not_invoke_live() {}
+
+/// ...but may try the candidate.
+#[lambda_test(function = "pricing", qualifier = "candidate", dry_run = true, profile = "analyst")]
+async fn analyst_may_invoke_the_candidate() {}
+
 /// A version that was never published is refused.
 #[lambda_test(
     function = "pricing",

@@ -78,6 +78,16 @@ impl Auth {
         }
     }
 
+    /// Whether any principal is declared (and so verification is on).
+    pub fn is_on(&self) -> bool {
+        !self.by_key.is_empty()
+    }
+
+    /// The principal with this name (or ARN).
+    pub fn principal(&self, name: &str) -> Option<&Principal> {
+        self.by_key.values().find(|p| p.name == name || p.arn == name)
+    }
+
     /// Verifies the request's signature against the body it carried.
     pub fn verify(&self, parts: &Parts, body: &[u8]) -> Result<Caller, AwsError> {
         self.verify_at(parts, body, SystemTime::now())

@@ -161,6 +161,20 @@ impl Emulator {
         self.shared.registry.check_binary(function)
     }
 
+    /// The credentials a client signs with to act as a declared principal:
+    /// `(access key id, secret access key)`.
+    pub fn principal_credentials(&self, name: &str) -> Option<(String, String)> {
+        self.shared
+            .auth
+            .principal(name)
+            .map(|p| (p.access_key_id.clone(), p.secret_access_key.clone()))
+    }
+
+    /// Whether requests must be signed by a declared principal.
+    pub fn verifies_signatures(&self) -> bool {
+        self.shared.auth.is_on()
+    }
+
     /// Waits until every queued `Event` invocation has run, retries included.
     pub async fn events_drained(&self) {
         self.shared.events.drained().await;
