@@ -178,6 +178,13 @@ impl Harness {
     /// Runs a future to completion on the harness runtime, from a thread outside any runtime
     /// (a plain `#[test]`).
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        // Boxed, so tokio's `block_on` is compiled once per output type rather than once per
+        // future: every `#[lambda_test]` body is its own future type, and instantiating the
+        // runtime's `block_on` for each made most of the attribute's compile cost (BENCHMARKS.md).
+        self.block_on_boxed(Box::pin(future))
+    }
+
+    fn block_on_boxed<T>(&self, future: std::pin::Pin<Box<dyn Future<Output = T> + '_>>) -> T {
         self.runtime.block_on(future)
     }
 
@@ -292,7 +299,9 @@ impl Harness {
         let client = cell
             .get_or_init(|| async move {
                 match target {
-                    Target::Endpoint { url } => Ok(endpoint_client(&url, None, &options, local_credentials())),
+                    Target::Endpoint { url } => {
+                        Ok(endpoint_client(&url, None, &options, local_credentials()))
+                    }
                     Target::Aws => Ok(aws_client(&options).await),
                     #[allow(unreachable_patterns)]
                     Target::Local { package_dir } => Err(format!(

@@ -62,7 +62,12 @@ async fn may_invoke_live() {}
 async fn analyst_may_not_invoke_live() {}
 
 /// ...but may try the candidate.
-#[lambda_test(function = "pricing", qualifier = "candidate", dry_run = true, profile = "analyst")]
+#[lambda_test(
+    function = "pricing",
+    qualifier = "candidate",
+    dry_run = true,
+    profile = "analyst"
+)]
 async fn analyst_may_invoke_the_candidate() {}
 
 /// A version that was never published is refused.

@@ -85,7 +85,9 @@ impl Auth {
 
     /// The principal with this name (or ARN).
     pub fn principal(&self, name: &str) -> Option<&Principal> {
-        self.by_key.values().find(|p| p.name == name || p.arn == name)
+        self.by_key
+            .values()
+            .find(|p| p.name == name || p.arn == name)
     }
 
     /// Verifies the request's signature against the body it carried.
