@@ -118,6 +118,13 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
         .filter(|_| !conflicting)
         .map(|pattern| list_events(pattern, errors))
         .unwrap_or_default();
+    // Only a file that would be sent is checked: with a conflict there is nothing to send.
+    if let Some(file) = args.str("payload_file")
+        && args.key("payload").is_none()
+        && args.key("events").is_none()
+    {
+        check_payload_file(file, errors);
+    }
     let fn_name = function.sig.ident.to_string();
     for ident in qualifiers
         .iter()
@@ -141,6 +148,23 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
             events,
             events_lit,
         }
+    }
+}
+
+/// A missing payload file is reported here, with the path as written, rather than by
+/// `include_str!` with the absolute path it resolved to.
+fn check_payload_file(file: &LitStr, errors: &mut Errors) {
+    let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
+        return;
+    };
+    if !std::path::Path::new(&dir).join(file.value()).is_file() {
+        errors.at(
+            file,
+            format!(
+                "`payload_file = \"{}\"` is not a file; the path is relative to the package directory (`CARGO_MANIFEST_DIR`)",
+                file.value()
+            ),
+        );
     }
 }
 
