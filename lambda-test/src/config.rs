@@ -469,7 +469,7 @@ fn line_of(text: &str, needle: &str) -> String {
 /// `[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d`, with an optional `eusc-` prefix.
 pub(crate) fn is_region(s: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d$").unwrap()
+        regex::Regex::new(r"^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-[0-9]$").unwrap()
     });
     RE.is_match(s)
 }

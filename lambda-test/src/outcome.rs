@@ -161,7 +161,8 @@ pub struct Redactions {
 static DEFAULT_LOG_RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
     [
         (
-            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?",
+            // `[0-9]`, not `\d` (every Unicode digit): far cheaper to compile per test process.
+            r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?",
             "[timestamp]",
         ),
         (r"1-[0-9a-f]{8}-[0-9a-f]{24}", "[trace-id]"),

@@ -68,6 +68,9 @@ pub struct Invoke {
     pub client_context: Option<String>,
     /// Tenant id.
     pub tenant_id: Option<String>,
+    /// Whether anyone reads this invocation's log (a tail was asked for): only then is memory
+    /// measured for its REPORT line (two `/proc` reads).
+    pub log_wanted: bool,
 }
 
 /// How an invocation ended.
@@ -97,6 +100,7 @@ pub struct Instance {
     server: JoinHandle<()>,
     spawned_at: Instant,
     served: u64,
+    log_wanted: bool,
     max_memory_mb: u64,
 }
 
@@ -182,6 +186,7 @@ impl Instance {
             server,
             spawned_at,
             served: 0,
+            log_wanted: true,
             max_memory_mb: 0,
         })
     }
@@ -190,6 +195,7 @@ impl Instance {
     pub async fn invoke(&mut self, invoke: Invoke) -> Completed {
         let cold = self.served == 0;
         self.served += 1;
+        self.log_wanted = invoke.log_wanted;
         let id = invoke.request_id.clone();
         let version = self.settings.version.clone();
         let mut log = Vec::new();
@@ -431,6 +437,9 @@ impl Instance {
 
     /// Peak resident memory of the process, from `/proc/<pid>/status` (`VmHWM`).
     fn measure_memory(&mut self) {
+        if !self.log_wanted {
+            return;
+        }
         let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", self.pid)) else {
             return;
         };

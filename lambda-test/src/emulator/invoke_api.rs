@@ -268,6 +268,8 @@ async fn invoke(
                 // Client context is dropped for asynchronous invocations.
                 client_context: None,
                 tenant_id,
+                // Nobody reads an event's log.
+                log_wanted: false,
             };
             shared
                 .events
@@ -285,6 +287,7 @@ async fn invoke(
                 trace_id,
                 client_context,
                 tenant_id,
+                log_wanted: log_tail,
             };
             // Runs to its end even if the caller hangs up, as on AWS.
             let completed = tokio::spawn(async move {

@@ -115,7 +115,7 @@ pub async fn raw(
     body: &[u8],
 ) -> RawResponse {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let mut stream = tokio::net::TcpStream::connect(emulator.address())
+    let stream = tokio::net::TcpStream::connect(emulator.address())
         .await
         .expect("connect");
     let mut request = format!(
@@ -129,9 +129,16 @@ pub async fn raw(
     }
     request.extend(b"\r\n");
     request.extend(body);
-    stream.write_all(&request).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
+    // Read while writing: a server may answer (413) and close before an oversized body is all
+    // sent; the write then fails, and the answer must still be read.
+    let (mut reader, mut writer) = stream.into_split();
+    let read = tokio::spawn(async move {
+        let mut response = Vec::new();
+        let _ = reader.read_to_end(&mut response).await;
+        response
+    });
+    let _ = writer.write_all(&request).await;
+    let response = read.await.expect("reader");
     parse_response(&response)
 }
 
