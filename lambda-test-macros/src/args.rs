@@ -50,6 +50,14 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("retries", Kind::Int),
 ];
 
+/// The whole-number keys that must be greater than 0: budgets and timeouts.
+pub const POSITIVE_NUMBER_KEYS: [&str; 5] = [
+    "max_duration_ms",
+    "max_memory_mb",
+    "max_init_ms",
+    "connect_timeout_ms",
+    "read_timeout_ms",
+];
 /// The invocation types, as the API spells them.
 pub const INVOCATION_TYPES: &[&str] = &["RequestResponse", "Event", "DryRun"];
 
@@ -560,13 +568,7 @@ fn validate(args: &Args, errors: &mut Errors) {
             "`role_arn` must be a role ARN, like `\"arn:aws:iam::123456789012:role/tester\"`",
         );
     }
-    for key in [
-        "max_duration_ms",
-        "max_memory_mb",
-        "max_init_ms",
-        "connect_timeout_ms",
-        "read_timeout_ms",
-    ] {
+    for key in POSITIVE_NUMBER_KEYS {
         if let Some(i) = args.int(key)
             && i.base10_parse::<u64>().ok() == Some(0)
         {

@@ -443,14 +443,7 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
             .map_or_else(Span::call_site, Ident::span);
         calls.push(quote_spanned!(span=> .same_payload(&[#(#qualifiers),*])));
     }
-    for key in [
-        "max_duration_ms",
-        "max_memory_mb",
-        "max_init_ms",
-        "connect_timeout_ms",
-        "read_timeout_ms",
-        "retries",
-    ] {
+    for key in args::POSITIVE_NUMBER_KEYS.into_iter().chain(["retries"]) {
         if let Some(v) = args.int(key) {
             let method = format_ident!("{key}", span = v.span());
             calls.push(quote!(.#method(#v)));

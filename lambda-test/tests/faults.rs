@@ -54,6 +54,15 @@ async fn pid(client: &aws_sdk_lambda::Client, name: &str) -> u32 {
         .unwrap() as u32
 }
 
+/// Makes the probe fork a child that would outlive it; its pid.
+async fn spawn_child(client: &aws_sdk_lambda::Client) -> u32 {
+    call(client, "probe", json!({"action": "spawn_child"}))
+        .await
+        .payload["child_pid"]
+        .as_u64()
+        .unwrap() as u32
+}
+
 async fn served(client: &aws_sdk_lambda::Client, name: &str) -> u64 {
     call(client, name, json!({"action": "count"})).await.payload["served"]
         .as_u64()
@@ -64,11 +73,7 @@ async fn served(client: &aws_sdk_lambda::Client, name: &str) -> u64 {
 async fn crash_mid_invocation_leaves_nothing_and_the_next_is_served() {
     let (_emulator, client) = start(FUNCTIONS).await;
     let before = pid(&client, "probe").await;
-    let child = call(&client, "probe", json!({"action": "spawn_child"}))
-        .await
-        .payload["child_pid"]
-        .as_u64()
-        .unwrap() as u32;
+    let child = spawn_child(&client).await;
     let crash = call(&client, "probe", json!({"action": "exit", "code": 2})).await;
     assert_eq!(crash.function_error.as_deref(), Some("Unhandled"));
     assert_eq!(crash.payload["errorType"], "Runtime.ExitError");
@@ -88,11 +93,7 @@ async fn crash_mid_invocation_leaves_nothing_and_the_next_is_served() {
 async fn hang_past_the_timeout_is_killed_with_its_children() {
     let (_emulator, client) = start(FUNCTIONS).await;
     let before = pid(&client, "probe").await;
-    let child = call(&client, "probe", json!({"action": "spawn_child"}))
-        .await
-        .payload["child_pid"]
-        .as_u64()
-        .unwrap() as u32;
+    let child = spawn_child(&client).await;
     let hang = call(&client, "probe", json!({"action": "sleep", "ms": 60_000})).await;
     assert_eq!(hang.payload["errorType"], "Sandbox.Timedout");
     assert!(gone_within(before, 5).await);

@@ -262,24 +262,36 @@ fn complete(state: &RuntimeState, id: &str, result: RuntimeResult) -> Response {
     }
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<Bytes, Response> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if too_large {
-            runtime_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "RequestEntityTooLarge",
-                &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-            )
-        } else {
-            runtime_error(
+/// Reads a body of at most `limit` bytes. A larger one is read to its end and dropped before
+/// the 413 goes out: answering early would close the connection under a runtime still writing,
+/// and `lambda_runtime` exits when its POST fails, where Lambda keeps the instance warm.
+async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, Response> {
+    use http_body_util::BodyExt as _;
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(runtime_error(
                 StatusCode::BAD_REQUEST,
                 "TruncatedHTTPRequest",
                 "HTTP request detected as truncated",
-            )
+            ));
+        };
+        if let Ok(data) = frame.into_data() {
+            total = total.saturating_add(data.len());
+            if total <= limit {
+                kept.extend_from_slice(&data);
+            }
         }
-    })
+    }
+    if total > limit {
+        return Err(runtime_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "RequestEntityTooLarge",
+            &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+        ));
+    }
+    Ok(Bytes::from(kept))
 }
 
 async fn response(
