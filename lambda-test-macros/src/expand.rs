@@ -557,15 +557,29 @@ mod tests {
 
     #[test]
     fn payload_file_is_included_by_the_compiler() {
+        // The macro checks that the file exists: use one of this crate's own.
         let file = expand_fn(
-            quote!(function = "f", payload_file = "events/a.json"),
+            quote!(function = "f", payload_file = "Cargo.toml"),
             quote!(
                 async fn from_file() {}
             ),
         );
         let text = file.to_token_stream().to_string();
         assert!(text.contains("include_str"), "{text}");
-        assert!(text.contains(". payload_file (\"events/a.json\""), "{text}");
+        assert!(text.contains(". payload_file (\"Cargo.toml\""), "{text}");
+    }
+
+    #[test]
+    fn a_missing_payload_file_is_reported_with_its_path() {
+        let out = expand(
+            quote!(function = "f", payload_file = "events/none.json"),
+            quote!(
+                async fn from_file() {}
+            ),
+        )
+        .to_string();
+        assert!(out.contains("is not a file"), "{out}");
+        assert!(out.contains("async fn from_file"), "{out}");
     }
 
     #[test]
