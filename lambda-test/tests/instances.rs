@@ -158,3 +158,19 @@ async fn no_orphans_when_the_host_process_is_killed() {
         "the function's child outlived its host"
     );
 }
+
+/// A caller who reads no log is answered at the runtime's `/response`, before the invocation
+/// ends; the next caller still gets the same warm instance rather than a cold start.
+#[tokio::test]
+async fn answers_without_a_tail_reuse_the_instance_that_is_still_ending() {
+    let (_emulator, client) = start("[functions.probe]\nbin = \"probe\"\n").await;
+    let mut pids = BTreeSet::new();
+    let mut served = Vec::new();
+    for _ in 0..20 {
+        let answer = call(&client, "probe", json!({"action": "count"})).await;
+        pids.insert(answer["pid"].as_u64().unwrap());
+        served.push(answer["served"].as_u64().unwrap());
+    }
+    assert_eq!(pids.len(), 1, "one instance served them all");
+    assert_eq!(served, (1..=20).collect::<Vec<_>>());
+}

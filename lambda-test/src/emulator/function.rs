@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,10 +10,11 @@ use axum::body::Bytes;
 use serde_json::json;
 
 use super::aws_error::AwsError;
-use super::instance::{Completed, Instance, Invoke, VersionSettings};
+use super::instance::{Completed, Instance, InvalidEntrypoint, Invoke, VersionSettings};
 use super::logs::{self, ReportStatus};
 use crate::Error;
 use crate::config::{AliasConfig, Config, FunctionConfig};
+use tokio::sync::oneshot;
 
 /// Every function of a config.
 pub struct Registry {
@@ -43,7 +44,16 @@ pub struct Function {
 pub struct VersionPool {
     settings: Arc<VersionSettings>,
     idle: Mutex<Vec<Instance>>,
+    /// Instances whose caller has its answer but whose invocation is still ending.
+    finishing: AtomicUsize,
+    /// Signalled whenever an instance comes back (or is given up).
+    returned: tokio::sync::Notify,
 }
+
+/// How long, at most, a caller waits for an instance that is ending its last invocation
+/// before it starts a new one. Ending takes the runtime's next `GET /next`, normally far less;
+/// the bound keeps a runtime that lingers after its response from holding callers up.
+const FINISHING_WAIT: Duration = Duration::from_millis(100);
 
 impl Registry {
     /// Builds the registry; binaries are located now, so a missing one is known before any invoke.
@@ -314,6 +324,8 @@ impl VersionPool {
         Self {
             settings: Arc::new(settings),
             idle: Mutex::new(Vec::new()),
+            finishing: AtomicUsize::new(0),
+            returned: tokio::sync::Notify::new(),
         }
     }
 
@@ -323,20 +335,65 @@ impl VersionPool {
     }
 
     /// Runs an invocation on a warm instance, or on a new one (a cold start).
-    pub async fn invoke(&self, invoke: Invoke) -> Completed {
-        let warm = self.idle.lock().expect("pool poisoned").pop();
-        let mut instance = match warm {
-            Some(instance) => instance,
-            None => match Instance::spawn(Arc::clone(&self.settings)).await {
-                Ok(instance) => instance,
-                Err(e) => return self.invalid_entrypoint(&invoke.request_id, &e.0),
-            },
+    ///
+    /// A caller who reads no log is answered as soon as the function's result is in; the
+    /// instance finishes its invocation in the background and comes back to the pool then.
+    pub async fn invoke(self: &Arc<Self>, invoke: Invoke) -> Completed {
+        let mut instance = match self.checkout().await {
+            Ok(instance) => instance,
+            Err(e) => return self.invalid_entrypoint(&invoke.request_id, &e.0),
         };
-        let completed = instance.invoke(invoke).await;
-        if completed.reusable {
+        if invoke.log_wanted {
+            let completed = instance.invoke(invoke, &mut None).await;
+            self.checkin(instance, completed.reusable, false);
+            return completed;
+        }
+        let (answer, answered) = oneshot::channel();
+        let pool = Arc::clone(self);
+        // The instance counts as finishing from before the answer goes out, so that the next
+        // caller waits for it rather than cold-starting another.
+        pool.finishing.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            let mut early = Some(answer);
+            let completed = instance.invoke(invoke, &mut early).await;
+            let reusable = completed.reusable;
+            if let Some(answer) = early {
+                let _ = answer.send(completed);
+            }
+            pool.checkin(instance, reusable, true);
+        });
+        answered
+            .await
+            .expect("the invocation task always answers before it ends")
+    }
+
+    /// A warm instance; or one finishing its last invocation, if one comes back within
+    /// [`FINISHING_WAIT`]; or a new one (a cold start).
+    async fn checkout(&self) -> Result<Instance, InvalidEntrypoint> {
+        let deadline = tokio::time::Instant::now() + FINISHING_WAIT;
+        loop {
+            let returned = self.returned.notified();
+            tokio::pin!(returned);
+            returned.as_mut().enable();
+            if let Some(instance) = self.idle.lock().expect("pool poisoned").pop() {
+                return Ok(instance);
+            }
+            if self.finishing.load(Ordering::Acquire) == 0
+                || tokio::time::timeout_at(deadline, returned).await.is_err()
+            {
+                return Instance::spawn(Arc::clone(&self.settings)).await;
+            }
+        }
+    }
+
+    fn checkin(&self, instance: Instance, reusable: bool, was_finishing: bool) {
+        if reusable {
             self.idle.lock().expect("pool poisoned").push(instance);
         }
-        completed
+        if was_finishing {
+            self.finishing.fetch_sub(1, Ordering::AcqRel);
+        }
+        self.returned.notify_waiters();
     }
 
     /// Kills every warm instance (gracefully where an extension asked for it).

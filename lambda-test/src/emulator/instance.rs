@@ -192,7 +192,15 @@ impl Instance {
     }
 
     /// Runs one invocation to its end.
-    pub async fn invoke(&mut self, invoke: Invoke) -> Completed {
+    ///
+    /// With `early`, a caller who reads no log gets the answer as soon as the runtime posts it,
+    /// as on Lambda; the invocation then still runs to its end (END, REPORT) before this returns.
+    /// `early` is left `None` once used.
+    pub async fn invoke(
+        &mut self,
+        invoke: Invoke,
+        early: &mut Option<oneshot::Sender<Completed>>,
+    ) -> Completed {
         let cold = self.served == 0;
         self.served += 1;
         self.log_wanted = invoke.log_wanted;
@@ -282,6 +290,23 @@ impl Instance {
                 return self.crashed(&id, status, log, started, init_duration);
             }
         };
+
+        if !self.log_wanted
+            && let Some(answer) = early.take()
+        {
+            let (payload, function_error) = match &outcome {
+                Outcome::Response(body) => (body.clone(), false),
+                Outcome::Error(body) => (body.clone(), true),
+                Outcome::Timeout | Outcome::Crash { .. } => unreachable!("answered outcomes only"),
+            };
+            let _ = answer.send(Completed {
+                payload,
+                function_error,
+                executed_version: version.clone(),
+                log: Vec::new(),
+                reusable: true,
+            });
+        }
 
         // The invocation ends when the runtime asks for the next event (or exits).
         let mut polls = self.state.polls();
