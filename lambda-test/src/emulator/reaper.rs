@@ -8,6 +8,7 @@
 //! it still knows. This needs no `unsafe` (no `pre_exec`/`prctl`) and no extra binary.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt as _;
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 
@@ -67,5 +68,3 @@ impl Reaper {
         self.send(&format!("-{pgid}\n"));
     }
 }
-
-use std::os::unix::process::CommandExt as _;
