@@ -96,7 +96,8 @@ impl Target {
 pub struct ClientOptions {
     /// The region (real AWS and endpoints; the local Lambda answers for its own region).
     pub region: Option<String>,
-    /// A named profile of the shared AWS config (real AWS only).
+    /// Real AWS: a named profile of the shared AWS config. Locally: the principal of
+    /// `lambda-test.toml` to sign as.
     pub profile: Option<String>,
     /// A role to assume through STS before invoking (real AWS only).
     pub role_arn: Option<String>,
@@ -248,11 +249,6 @@ impl Harness {
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = target {
             let local = self.local(package_dir).await?;
-            let local_options = ClientOptions {
-                connect_timeout: options.connect_timeout,
-                read_timeout: options.read_timeout,
-                ..ClientOptions::default()
-            };
             // Locally, `profile` names a principal of lambda-test.toml to sign as.
             let principal = options.profile.as_deref().or_else(|| {
                 local
@@ -260,7 +256,13 @@ impl Harness {
                     .verifies_signatures()
                     .then_some(DEFAULT_PRINCIPAL)
             });
-            if local_options == ClientOptions::default() && principal.is_none() {
+            let local_options = ClientOptions {
+                connect_timeout: options.connect_timeout,
+                read_timeout: options.read_timeout,
+                profile: principal.map(str::to_owned),
+                ..ClientOptions::default()
+            };
+            if local_options == ClientOptions::default() {
                 return Ok(local.client.clone());
             }
             let credentials = match principal {
@@ -280,12 +282,25 @@ impl Harness {
                     Credentials::new(key, secret, None, None, "lambda-test")
                 }
             };
-            return Ok(endpoint_client(
-                local.emulator.endpoint(),
-                Some(local.emulator.region()),
-                &local_options,
-                credentials,
-            ));
+            // Built once per process, principal and timeouts, like every other client.
+            let cell = Arc::clone(
+                self.clients
+                    .lock()
+                    .expect("harness poisoned")
+                    .entry((target.clone(), local_options.clone()))
+                    .or_default(),
+            );
+            let client = cell
+                .get_or_init(|| async {
+                    Ok(endpoint_client(
+                        local.emulator.endpoint(),
+                        Some(local.emulator.region()),
+                        &local_options,
+                        credentials,
+                    ))
+                })
+                .await;
+            return client.clone().map_err(Error::EmulatorStart);
         }
         let cell = Arc::clone(
             self.clients

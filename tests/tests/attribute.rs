@@ -112,7 +112,7 @@ async fn within_budget(outcome: Outcome) {
     snapshot = false
 )]
 #[should_panic(
-    expected = "over budget: `max_duration_ms = 100`, but the REPORT line says Duration: 3"
+    expected = "over budget: `max_duration_ms = 100`, but the REPORT line says Duration: "
 )]
 async fn over_the_duration_budget() {}
 
