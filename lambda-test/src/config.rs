@@ -466,17 +466,62 @@ fn line_of(text: &str, needle: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d`, with an optional `eusc-` prefix.
+/// `^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-[0-9]$`, by hand: compiling the regex was
+/// a cost every test process paid when it loaded lambda-test.toml (BENCHMARKS.md).
 pub(crate) fn is_region(s: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-[0-9]$").unwrap()
-    });
-    RE.is_match(s)
+    fn lower(part: &str) -> bool {
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase())
+    }
+    fn partition(part: &str) -> bool {
+        part == "gov"
+            || part
+                .strip_prefix("iso")
+                .is_some_and(|x| x.is_empty() || (x.len() == 1 && lower(x)))
+    }
+    let name_and_digit = |rest: &[&str]| matches!(rest, [name, digit] if lower(name) && digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit());
+    let parts: Vec<&str> = s.strip_prefix("eusc-").unwrap_or(s).split('-').collect();
+    match parts.as_slice() {
+        [area, rest @ ..] if area.len() == 2 && lower(area) => {
+            // The partition is optional: `us-gov-1` is area `us`, name `gov`.
+            name_and_digit(rest)
+                || matches!(rest, [p, tail @ ..] if partition(p) && name_and_digit(tail))
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn is_region_matches_the_sdk_pattern() {
+        let re =
+            regex::Regex::new(r"^(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-[0-9]$").unwrap();
+        let parts = [
+            "", "eusc", "us", "u", "usa", "gov", "iso", "isob", "isoB", "isobb", "west", "1", "12",
+            "x", "US", "Ab",
+        ];
+        let mut checked = 0;
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        for s in [
+                            format!("{a}-{b}-{c}-{d}"),
+                            format!("{a}-{b}-{c}"),
+                            format!("{a}-{b}"),
+                        ] {
+                            assert_eq!(is_region(&s), re.is_match(&s), "{s:?}");
+                            checked += usize::from(re.is_match(&s));
+                        }
+                    }
+                }
+            }
+        }
+        // The grid holds valid regions of every shape, not only refusals.
+        assert!(checked > 50, "{checked}");
+    }
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(text, Path::new("/pkg/lambda-test.toml")).map_err(|e| e.to_string())
