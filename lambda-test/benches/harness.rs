@@ -60,7 +60,7 @@ fn main() {
     let local = harness
         .block_on(harness.local(&dir))
         .unwrap_or_else(|e| panic!("{e}"));
-    let client = local.client.clone();
+    let client = local.client().clone();
     let args = lambda_test::__private::TestArgs::new(package_dir)
         .function(FUNCTION)
         .payload(PAYLOAD);

@@ -128,12 +128,130 @@ fn env_nonempty(name: &str) -> Option<String> {
 }
 
 /// The local Lambda of one package and a client for it.
+///
+/// In process, or shared with the other test processes of the run (under
+/// `cargo nextest run`, or with `LAMBDA_TEST_SHARED=1`; see the crate docs): either way
+/// the same calls reach it.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), lambda_test::Error> {
+/// use lambda_test::Harness;
+///
+/// let local = Harness::global().local(env!("CARGO_MANIFEST_DIR").as_ref()).await?;
+/// // ... invoke with `invocation_type = "Event"` ...
+/// local.events_drained().await?;
+/// assert!(local.dead_letters().await?.is_empty());
+/// # Ok(()) }
+/// ```
 #[cfg(feature = "emulator")]
 pub struct Local {
-    /// The running emulator.
-    pub emulator: crate::emulator::Emulator,
-    /// A client whose endpoint is the emulator.
-    pub client: aws_sdk_lambda::Client,
+    server: LocalServer,
+    client: aws_sdk_lambda::Client,
+    config: crate::config::Config,
+}
+
+#[cfg(feature = "emulator")]
+enum LocalServer {
+    InProcess(crate::emulator::Emulator),
+    Shared {
+        server: crate::shared::Server,
+        /// This process's view of the functions, for binary checks before any invoke.
+        registry: crate::emulator::function::Registry,
+    },
+}
+
+#[cfg(feature = "emulator")]
+impl Local {
+    /// A client whose endpoint is the local Lambda.
+    pub fn client(&self) -> &aws_sdk_lambda::Client {
+        &self.client
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        match &self.server {
+            LocalServer::InProcess(emulator) => emulator.endpoint(),
+            LocalServer::Shared { server, .. } => &server.endpoint,
+        }
+    }
+
+    /// The region the local Lambda answers for.
+    pub fn region(&self) -> &str {
+        &self.config.emulator.region
+    }
+
+    /// The emulator, when it runs in this process; `None` when it is shared.
+    pub fn emulator(&self) -> Option<&crate::emulator::Emulator> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => Some(emulator),
+            LocalServer::Shared { .. } => None,
+        }
+    }
+
+    /// Whether the local Lambda is shared with other test processes.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.server, LocalServer::Shared { .. })
+    }
+
+    /// Fails with a message naming the binary and the fix when `function`'s `bin` is missing.
+    pub fn check_binary(&self, function: &str) -> Result<(), Error> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => emulator.check_binary(function),
+            LocalServer::Shared { registry, .. } => registry.check_binary(function),
+        }
+    }
+
+    /// Waits until every queued `Event` invocation has run, retries included.
+    pub async fn events_drained(&self) -> Result<(), Error> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => {
+                emulator.events_drained().await;
+                Ok(())
+            }
+            LocalServer::Shared { server, .. } => server.events_drained().await,
+        }
+    }
+
+    /// Events that failed on every attempt.
+    pub async fn dead_letters(&self) -> Result<Vec<crate::emulator::DeadLetter>, Error> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => Ok(emulator.dead_letters()),
+            LocalServer::Shared { server, .. } => server.dead_letters().await,
+        }
+    }
+
+    /// Counts of what the event queue did.
+    pub async fn event_stats(&self) -> Result<crate::emulator::EventStats, Error> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => Ok(emulator.event_stats()),
+            LocalServer::Shared { server, .. } => server.event_stats().await,
+        }
+    }
+
+    /// Stops every warm instance; the next invocation of each version is a cold start.
+    pub async fn stop_instances(&self) -> Result<(), Error> {
+        match &self.server {
+            LocalServer::InProcess(emulator) => {
+                emulator.stop_instances().await;
+                Ok(())
+            }
+            LocalServer::Shared { server, .. } => server.stop_instances().await,
+        }
+    }
+
+    /// Whether requests must be signed by a declared principal.
+    fn verifies_signatures(&self) -> bool {
+        !self.config.emulator.principals.is_empty()
+    }
+
+    /// The `(access key id, secret access key)` of a declared principal.
+    fn principal_credentials(&self, name: &str) -> Option<(String, String)> {
+        self.config
+            .emulator
+            .principals
+            .get(name)
+            .map(|p| (p.access_key_id.clone(), p.secret_access_key.clone()))
+    }
 }
 
 type Cell<T> = Arc<OnceCell<Result<T, String>>>;
@@ -213,26 +331,58 @@ impl Harness {
         );
         let dir = package_dir.to_owned();
         let started = cell
-            .get_or_init(|| async move {
-                let config = crate::config::Config::load(&dir.join(crate::CONFIG_FILE_NAME))
-                    .map_err(|e| e.to_string())?;
-                let emulator = self
-                    .run(crate::emulator::Emulator::start(
-                        config,
-                        ([127, 0, 0, 1], 0).into(),
-                    ))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let client = endpoint_client(
-                    emulator.endpoint(),
-                    Some(emulator.region()),
-                    &ClientOptions::default(),
-                    local_credentials(),
-                );
-                Ok(Arc::new(Local { emulator, client }))
-            })
+            .get_or_init(|| async move { self.start_local(dir).await.map_err(|e| e.to_string()) })
             .await;
         started.clone().map_err(Error::EmulatorStart)
+    }
+
+    #[cfg(feature = "emulator")]
+    async fn start_local(&self, package_dir: PathBuf) -> Result<Arc<Local>, Error> {
+        use crate::shared;
+        let config = crate::config::Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
+        if let Some(dir) = std::env::var_os(shared::SERVE_ENV) {
+            // This process was started to be the shared server (crate::shared).
+            let served = self
+                .run(shared::serve_until_idle(PathBuf::from(dir), package_dir))
+                .await;
+            shared::exit(served);
+        }
+        let client_for = |endpoint: &str| {
+            endpoint_client(
+                endpoint,
+                Some(&config.emulator.region),
+                &ClientOptions::default(),
+                local_credentials(),
+            )
+        };
+        if shared::enabled() {
+            let registry = crate::emulator::function::Registry::new(&config);
+            let dir = shared::state_dir(&package_dir, &config, &registry.binaries());
+            let joined =
+                tokio::task::spawn_blocking(move || shared::Server::connect_or_start(&dir))
+                    .await
+                    .expect("joining the shared local Lambda panicked")?;
+            if let Some(server) = joined {
+                let client = client_for(&server.endpoint);
+                return Ok(Arc::new(Local {
+                    server: LocalServer::Shared { server, registry },
+                    client,
+                    config,
+                }));
+            }
+        }
+        let emulator = self
+            .run(crate::emulator::Emulator::start(
+                config.clone(),
+                ([127, 0, 0, 1], 0).into(),
+            ))
+            .await?;
+        let client = client_for(emulator.endpoint());
+        Ok(Arc::new(Local {
+            server: LocalServer::InProcess(emulator),
+            client,
+            config,
+        }))
     }
 
     /// A client for a target, built once per process.
@@ -250,12 +400,10 @@ impl Harness {
         if let Target::Local { package_dir } = target {
             let local = self.local(package_dir).await?;
             // Locally, `profile` names a principal of lambda-test.toml to sign as.
-            let principal = options.profile.as_deref().or_else(|| {
-                local
-                    .emulator
-                    .verifies_signatures()
-                    .then_some(DEFAULT_PRINCIPAL)
-            });
+            let principal = options
+                .profile
+                .as_deref()
+                .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
             let local_options = ClientOptions {
                 connect_timeout: options.connect_timeout,
                 read_timeout: options.read_timeout,
@@ -268,7 +416,7 @@ impl Harness {
             let credentials = match principal {
                 None => local_credentials(),
                 Some(name) => {
-                    let (key, secret) = local.emulator.principal_credentials(name).ok_or_else(|| {
+                    let (key, secret) = local.principal_credentials(name).ok_or_else(|| {
                         Error::EmulatorStart(format!(
                             "{} declares no principal `{name}` under [emulator.principals]; `profile` names the principal to sign as locally{}",
                             package_dir.join(crate::CONFIG_FILE_NAME).display(),
@@ -293,8 +441,8 @@ impl Harness {
             let client = cell
                 .get_or_init(|| async {
                     Ok(endpoint_client(
-                        local.emulator.endpoint(),
-                        Some(local.emulator.region()),
+                        local.endpoint(),
+                        Some(local.region()),
                         &local_options,
                         credentials,
                     ))

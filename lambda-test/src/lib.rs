@@ -64,6 +64,8 @@ mod harness;
 mod invocation;
 mod outcome;
 mod runner;
+#[cfg(feature = "emulator")]
+mod shared;
 mod tail_log;
 
 /// The name of the config file the local Lambda reads from a package directory.

@@ -259,6 +259,8 @@ impl TestArgs {
     /// `same_payload` matrix disagree.
     #[track_caller]
     pub fn run(&self) -> Outcome {
+        #[cfg(feature = "emulator")]
+        crate::shared::note_test_entry();
         let harness = Harness::global();
         let (outcome, mismatch) = match &self.same_payload {
             None => match harness.block_on(self.invoke()) {
@@ -284,6 +286,8 @@ impl TestArgs {
     /// what happened instead.
     #[track_caller]
     pub fn run_expect_error(&self) -> Error {
+        #[cfg(feature = "emulator")]
+        crate::shared::note_test_entry();
         let code = self.expect_error.as_deref().unwrap_or_default();
         match Harness::global().block_on(self.invoke()) {
             Ok(outcome) => panic!(
@@ -437,7 +441,7 @@ impl TestArgs {
         if let Target::Local { package_dir } = &target {
             let local = harness.local(package_dir).await?;
             if let Ok(name) = crate::emulator::names::parse_function_name(&function) {
-                local.emulator.check_binary(&name.name)?;
+                local.check_binary(&name.name)?;
             }
         }
         let client = harness

@@ -67,8 +67,8 @@ async fn event_is_accepted_with_202(outcome: Outcome) {
         .local(env!("CARGO_MANIFEST_DIR").as_ref())
         .await
         .unwrap();
-    local.emulator.events_drained().await;
-    assert!(local.emulator.dead_letters().is_empty());
+    local.events_drained().await.unwrap();
+    assert!(local.dead_letters().await.unwrap().is_empty());
 }
 
 /// A refused invocation: the body gets the error.

@@ -14,7 +14,7 @@ fn missing_binary_message_says_how_to_fix_it() {
     let dir = env!("CARGO_MANIFEST_DIR");
     let result = lambda_test::Harness::global().block_on(async {
         let local = lambda_test::Harness::global().local(dir.as_ref()).await?;
-        local.emulator.check_binary("missing")
+        local.check_binary("missing")
     });
     let message = result.unwrap_err().to_string();
     assert!(message.starts_with("function `missing` in "), "{message}");

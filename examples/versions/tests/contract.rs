@@ -91,7 +91,7 @@ async fn event_is_queued(outcome: Outcome) {
     let dir = env!("CARGO_MANIFEST_DIR").as_ref();
     if let Ok(Target::Local { package_dir }) = Target::resolve(dir, None) {
         let local = Harness::global().local(&package_dir).await.unwrap();
-        local.emulator.events_drained().await;
-        assert!(local.emulator.dead_letters().is_empty());
+        local.events_drained().await.unwrap();
+        assert!(local.dead_letters().await.unwrap().is_empty());
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
@@ -14,7 +14,7 @@ use super::function::Function;
 use super::instance::{Invoke, civil_from_days};
 
 /// An event that failed on every attempt: the on-failure destination record AWS writes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DeadLetter {
     /// The request id every attempt used.
@@ -59,7 +59,7 @@ impl DeadLetter {
 }
 
 /// Counts of what the queue did, for accounting in tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EventStats {
     /// Events accepted (202).

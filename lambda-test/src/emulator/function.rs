@@ -95,6 +95,17 @@ impl Registry {
         }
     }
 
+    /// The binaries found for the functions' `bin`s.
+    pub fn binaries(&self) -> Vec<PathBuf> {
+        self.functions
+            .values()
+            .filter_map(|f| match &f.bin {
+                Some((_, Ok(path))) => Some(path.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// All functions.
     pub fn functions(&self) -> impl Iterator<Item = &Arc<Function>> {
         self.functions.values()

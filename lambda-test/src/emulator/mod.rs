@@ -20,10 +20,12 @@
 //! - [`runtime_api`]: the API the process polls, one listener per instance;
 //! - [`events`]: the queue of `Event` invocations, with retries and dead letters;
 //! - [`logs`]: captured output and the START/END/REPORT lines;
-//! - [`reaper`]: the watchdog that leaves no process behind.
+//! - [`reaper`]: the watchdog that leaves no process behind;
+//! - [`control`]: what test processes sharing one local Lambda reach over HTTP.
 
 pub mod auth;
 pub mod aws_error;
+pub mod control;
 pub mod events;
 pub mod function;
 pub mod instance;
@@ -51,6 +53,7 @@ pub struct Shared {
     auth: auth::Auth,
     events: Arc<EventQueue>,
     log_invocations: bool,
+    activity: control::Activity,
 }
 
 fn invoke_router(shared: Arc<Shared>) -> axum::Router {
@@ -74,6 +77,9 @@ pub struct Emulator {
 pub struct Options {
     /// Print one line per invocation to stderr (function, version, status, duration).
     pub log_invocations: bool,
+    /// Serve the [`control`] routes too, answering this key at `/__lambda-test/key`
+    /// (a local Lambda shared by test processes).
+    pub control_key: Option<String>,
 }
 
 impl Emulator {
@@ -117,8 +123,12 @@ impl Emulator {
             })),
             events: EventQueue::new(delays, dead_letter_file),
             log_invocations: options.log_invocations,
+            activity: control::Activity::new(),
         });
-        let app = invoke_router(Arc::clone(&shared));
+        let app = match options.control_key {
+            Some(key) => control::router(Arc::clone(&shared), key),
+            None => invoke_router(Arc::clone(&shared)),
+        };
         let (stop, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -204,10 +214,19 @@ impl Emulator {
 
     /// Stops every warm instance; the next invocation of each version is a cold start.
     pub async fn stop_instances(&self) {
-        for function in self.shared.registry.functions() {
-            for pool in function.pools() {
-                pool.shutdown().await;
-            }
+        stop_instances(&self.shared.registry).await;
+    }
+
+    /// How long no request has been in flight (tracked with [`Options::control_key`] only).
+    pub fn idle_for(&self) -> Duration {
+        self.shared.activity.idle_for()
+    }
+}
+
+async fn stop_instances(registry: &Registry) {
+    for function in registry.functions() {
+        for pool in function.pools() {
+            pool.shutdown().await;
         }
     }
 }

@@ -1,0 +1,337 @@
+//! One local Lambda per target directory, shared by the test processes of a run.
+//!
+//! `cargo nextest run` gives every test its own process. Each would start its own local Lambda
+//! and cold-start its functions, and a 500-test suite paid that 500 times (BENCHMARKS.md). So
+//! under nextest (or with `LAMBDA_TEST_SHARED=1`) the first test process that needs a
+//! package's local Lambda starts it as a server of its own, and every later process of the run
+//! uses it, warm instances included.
+//!
+//! - **Which server**: a directory under the target directory, named by a key that hashes the
+//!   lambda-test version, the package, its `lambda-test.toml`, the function binaries (path, size,
+//!   modification time) and nextest's run id. A new run, a rebuilt binary or an edited config
+//!   gets a new server.
+//! - **Who starts it**: the process takes `lock` (an exclusive file lock), asks the server
+//!   named in `endpoint` for its key, and starts one if none answers. The server is the test
+//!   executable itself, run again for the same test with [`SERVE_ENV`] set: the first code of a
+//!   `#[lambda_test]` sees the variable and serves instead of testing. It runs in its own
+//!   process group with no inherited output, so nextest neither waits for it nor kills it with
+//!   the test.
+//! - **When it stops**: every process using it holds a shared lock on `users` until it exits.
+//!   The server stops, removing `endpoint` first, once no process holds that lock, no request has
+//!   been in flight for [`IDLE`], and no `Event` is queued. Its functions go with it; if it is
+//!   killed, its watchdog stops them (`emulator::reaper`). While it runs, `pid` holds its
+//!   process id and `server.log` its output.
+//!
+//! A process that calls [`Harness::local`](crate::Harness::local) outside a `#[lambda_test]`,
+//! with no server running, starts its own local Lambda: only a test the attribute runs is known
+//! to start with the harness, so only such a test is safe to run again as the server.
+
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::Error;
+use crate::config::Config;
+
+/// Set in the environment of a server process: the state directory it serves.
+pub const SERVE_ENV: &str = "LAMBDA_TEST_SERVE_SHARED";
+/// `1` shares one local Lambda between test processes, `0` gives each process its own.
+/// Unset: shared under `cargo nextest run` (one process per test), not otherwise.
+pub const MODE_ENV: &str = "LAMBDA_TEST_SHARED";
+/// The directory that holds the servers' state directories (default:
+/// `target/<profile>/lambda-test-shared`).
+pub const DIR_ENV: &str = "LAMBDA_TEST_SHARED_DIR";
+/// How long a server with no user and no request waits before it stops.
+pub const IDLE: Duration = Duration::from_secs(2);
+/// Bumped whenever the control routes change, so old and new servers never meet.
+const PROTOCOL: u32 = 1;
+/// How long a process waits for the server it started to listen.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether this process shares local Lambdas with the other test processes of its run.
+pub fn enabled() -> bool {
+    match std::env::var(MODE_ENV).as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => std::env::var("NEXTEST_EXECUTION_MODE").as_deref() == Ok("process-per-test"),
+    }
+}
+
+/// The test this process runs, when a `#[lambda_test]` runs it: noted by the expansion's
+/// first call, so the test can be run again as a server.
+static ENTERED_TEST: OnceLock<Option<String>> = OnceLock::new();
+
+/// Notes that a `#[lambda_test]` started on this thread. libtest names a test's thread
+/// after the test.
+pub fn note_test_entry() {
+    ENTERED_TEST.get_or_init(|| {
+        std::thread::current()
+            .name()
+            .filter(|name| *name != "main")
+            .map(str::to_owned)
+    });
+}
+
+/// A server shared by test processes: where it listens and where its state lives.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    dir: PathBuf,
+}
+
+/// The `users` lock files this process holds, by state directory: kept open (so locked)
+/// until the process exits.
+static USING: Mutex<Vec<File>> = Mutex::new(Vec::new());
+
+/// The state directory of a package's shared server for this run.
+pub fn state_dir(package_dir: &Path, config: &Config, binaries: &[PathBuf]) -> PathBuf {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (env!("CARGO_PKG_VERSION"), PROTOCOL, package_dir).hash(&mut hasher);
+    std::fs::read(&config.path).ok().hash(&mut hasher);
+    std::env::var("NEXTEST_RUN_ID").ok().hash(&mut hasher);
+    for bin in binaries {
+        let meta = std::fs::metadata(bin).ok();
+        (bin, meta.as_ref().map(|m| (m.len(), m.modified().ok()))).hash(&mut hasher);
+    }
+    let root = std::env::var_os(DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| profile_dir().join("lambda-test-shared"));
+    root.join(format!("{:016x}", hasher.finish()))
+}
+
+/// `target/<profile>`: the test executable's directory, above `deps`.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    let dir = exe.parent().unwrap_or(Path::new(".")).to_owned();
+    match dir.parent() {
+        Some(parent) if dir.ends_with("deps") => parent.to_owned(),
+        _ => dir,
+    }
+}
+
+/// The key a server answers at `/__lambda-test/key`: its directory's name.
+fn key_of(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+impl Server {
+    /// The running server for `dir`, started if there is none and this process may start
+    /// one. `Ok(None)`: there is none and this process may not start one (see the module docs).
+    /// Blocking: file locks and a child process.
+    pub fn connect_or_start(dir: &Path) -> Result<Option<Server>, Error> {
+        let fail = |what: &str, e: std::io::Error| {
+            Error::EmulatorStart(format!(
+                "shared local Lambda in {}: {what}: {e}",
+                dir.display()
+            ))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| fail("create the directory", e))?;
+        let users = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("users"))
+            .map_err(|e| fail("open `users`", e))?;
+        users.lock_shared().map_err(|e| fail("lock `users`", e))?;
+        USING.lock().expect("poisoned").push(users);
+
+        let lock = File::create(dir.join("lock")).map_err(|e| fail("open `lock`", e))?;
+        lock.lock().map_err(|e| fail("lock `lock`", e))?;
+        let key = key_of(dir);
+        if let Some(endpoint) = read_endpoint(dir)
+            && request(&endpoint, "GET", "/key", Some(Duration::from_secs(5)))
+                .is_ok_and(|body| body == key.as_bytes())
+        {
+            return Ok(Some(Server {
+                endpoint,
+                dir: dir.to_owned(),
+            }));
+        }
+        let Some(Some(test)) = ENTERED_TEST.get() else {
+            return Ok(None);
+        };
+        let _ = std::fs::remove_file(dir.join("endpoint"));
+        let endpoint = start(dir, test).map_err(|e| fail("start the server", e))?;
+        Ok(Some(Server {
+            endpoint,
+            dir: dir.to_owned(),
+        }))
+    }
+
+    /// Waits until every queued `Event` has run.
+    pub async fn events_drained(&self) -> Result<(), Error> {
+        self.call("POST", "/events-drained", None).await.map(drop)
+    }
+
+    /// The dead letters.
+    pub async fn dead_letters(&self) -> Result<Vec<crate::emulator::DeadLetter>, Error> {
+        let body = self.call("GET", "/dead-letters", Some(TIMEOUT)).await?;
+        serde_json::from_slice(&body).map_err(|e| self.error(e))
+    }
+
+    /// The event counters.
+    pub async fn event_stats(&self) -> Result<crate::emulator::EventStats, Error> {
+        let body = self.call("GET", "/event-stats", Some(TIMEOUT)).await?;
+        serde_json::from_slice(&body).map_err(|e| self.error(e))
+    }
+
+    /// Stops every warm instance.
+    pub async fn stop_instances(&self) -> Result<(), Error> {
+        self.call("POST", "/stop-instances", None).await.map(drop)
+    }
+
+    async fn call(
+        &self,
+        method: &'static str,
+        path: &'static str,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<u8>, Error> {
+        let endpoint = self.endpoint.clone();
+        tokio::task::spawn_blocking(move || request(&endpoint, method, path, timeout))
+            .await
+            .expect("control request panicked")
+            .map_err(|e| self.error(e))
+    }
+
+    fn error(&self, e: impl std::fmt::Display) -> Error {
+        Error::EmulatorStart(format!(
+            "shared local Lambda at {} ({}): {e}",
+            self.endpoint,
+            self.dir.display()
+        ))
+    }
+}
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+fn read_endpoint(dir: &Path) -> Option<String> {
+    std::fs::read_to_string(dir.join("endpoint"))
+        .ok()
+        .filter(|e| e.starts_with("http://"))
+}
+
+/// Runs this test executable again as the server and waits until it listens.
+fn start(dir: &Path, test: &str) -> std::io::Result<String> {
+    use std::os::unix::process::CommandExt as _;
+    let log = File::create(dir.join("server.log"))?;
+    let mut child = Command::new(std::env::current_exe()?)
+        .args([test, "--exact", "--include-ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env(SERVE_ENV, dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own group: nextest stops a test's process group when the test ends badly.
+        .process_group(0)
+        .spawn()?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(endpoint) = read_endpoint(dir) {
+            // Reaped by nobody: it outlives this process, and init adopts it.
+            return Ok(endpoint);
+        }
+        if let Some(status) = child.try_wait()? {
+            let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+            return Err(std::io::Error::other(format!(
+                "it exited ({status}) before listening; its output:\n{log}"
+            )));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err(std::io::Error::other(format!(
+                "it did not listen within {START_TIMEOUT:?}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// One HTTP/1.1 request to a control route; the body of a 200 answer.
+fn request(
+    endpoint: &str,
+    method: &str,
+    route: &str,
+    timeout: Option<Duration>,
+) -> std::io::Result<Vec<u8>> {
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address)?;
+    stream.set_read_timeout(timeout)?;
+    write!(
+        stream,
+        "{method} {}{route} HTTP/1.1\r\nhost: {address}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        crate::emulator::control::PREFIX
+    )?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer)?;
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("a malformed answer"))?;
+    let head = String::from_utf8_lossy(&answer[..split]);
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(format!(
+            "answered {}",
+            head.lines().next().unwrap_or_default()
+        )));
+    }
+    Ok(answer[split + 4..].to_vec())
+}
+
+/// Ends the server process when [`serve_until_idle`] returns.
+pub fn exit(served: Result<(), Error>) -> ! {
+    let code = match served {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("lambda-test: shared local Lambda: {e}");
+            1
+        }
+    };
+    std::process::exit(code)
+}
+
+/// Serves the local Lambda of `package_dir` as the shared server of `dir` until nobody uses it.
+pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), Error> {
+    let dir = dir.as_path();
+    let config = Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
+    let options = crate::emulator::Options {
+        control_key: Some(key_of(dir)),
+        ..Default::default()
+    };
+    let emulator =
+        crate::emulator::Emulator::start_with(config, ([127, 0, 0, 1], 0).into(), options).await?;
+    let io = |e: std::io::Error| Error::EmulatorStart(format!("{}: {e}", dir.display()));
+    std::fs::write(dir.join("pid"), std::process::id().to_string()).map_err(io)?;
+    // Written whole, then renamed: a reader never sees half an address.
+    let partial = dir.join("endpoint.partial");
+    std::fs::write(&partial, emulator.endpoint()).map_err(io)?;
+    std::fs::rename(&partial, dir.join("endpoint")).map_err(io)?;
+    let users = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("users"))
+        .map_err(io)?;
+    loop {
+        tokio::time::sleep(IDLE / 4).await;
+        if emulator.idle_for() < IDLE || emulator.pending_events() > 0 {
+            continue;
+        }
+        // Held until the process exits: a process that comes now waits on its shared lock,
+        // then finds no endpoint and starts a new server.
+        if users.try_lock().is_ok() {
+            let _ = std::fs::remove_file(dir.join("endpoint"));
+            let _ = std::fs::remove_file(dir.join("pid"));
+            emulator.shutdown().await;
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! One local Lambda shared by test processes (what `cargo nextest run` gets): this test
+//! executable runs its own `#[lambda_test]`s again as separate processes with
+//! `LAMBDA_TEST_SHARED=1`, the way nextest runs every test, and checks what they share.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use lambda_test::{Harness, Outcome, lambda_test};
+
+/// Prints what the instance that answered has served, for the process-level tests below.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "count"}"#,
+    snapshot = false
+)]
+async fn counts(outcome: Outcome) {
+    let payload = outcome.payload_json().expect("json payload");
+    println!(
+        "served={} pid={} shared={}",
+        payload["served"],
+        payload["pid"],
+        local().await.is_shared()
+    );
+}
+
+/// An `Event`, then the queue, as a test reaches it in process or shared.
+#[lambda_test(
+    function = "probe",
+    invocation_type = "Event",
+    payload = r#"{"action": "respond_bytes", "bytes": 1}"#,
+    snapshot = false
+)]
+async fn queues_an_event(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 202);
+    let local = local().await;
+    local.events_drained().await.unwrap();
+    assert!(local.dead_letters().await.unwrap().is_empty());
+    let stats = local.event_stats().await.unwrap();
+    assert!(stats.succeeded >= 1, "{stats:?}");
+    println!("events={} shared={}", stats.succeeded, local.is_shared());
+}
+
+/// A caller that gives up: the server must not count its request as in flight forever.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "sleep", "ms": 1500}"#,
+    read_timeout_ms = 200,
+    snapshot = false
+)]
+#[should_panic(expected = "failed to invoke `probe`")]
+async fn gives_up() {}
+
+async fn local() -> std::sync::Arc<lambda_test::Local> {
+    Harness::global()
+        .local(env!("CARGO_MANIFEST_DIR").as_ref())
+        .await
+        .unwrap()
+}
+
+/// Runs one test of this executable as its own process, sharing the local Lambda of `run`.
+fn run_test(run: &Run, test: &str) -> String {
+    let output: Output = Command::new(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture"])
+        .env("LAMBDA_TEST_SHARED", "1")
+        .env("LAMBDA_TEST_SHARED_DIR", &run.dir)
+        .env("NEXTEST_RUN_ID", &run.id)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{test} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The value of `key=` in a test's output.
+fn field(stdout: &str, key: &str) -> String {
+    let start = stdout
+        .find(&format!("{key}="))
+        .unwrap_or_else(|| panic!("no {key}= in:\n{stdout}"))
+        + key.len()
+        + 1;
+    stdout[start..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A run of its own: a fresh state directory and run id, so no other test's server is found.
+struct Run {
+    dir: PathBuf,
+    id: String,
+}
+
+impl Run {
+    fn new(name: &str) -> Run {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("shared-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Run {
+            dir,
+            id: format!("{name}-{}", std::process::id()),
+        }
+    }
+
+    /// The one server's state directory.
+    fn state(&self) -> PathBuf {
+        let dirs: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(dirs.len(), 1, "one server per package and run: {dirs:?}");
+        dirs.into_iter().next().unwrap()
+    }
+
+    /// Waits for the server to stop by itself once nobody uses it.
+    fn wait_until_stopped(&self, state: &Path, pid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+            assert!(
+                Instant::now() < deadline,
+                "the server {pid} did not stop once idle"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(!state.join("endpoint").exists(), "it removes its endpoint");
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        // Kept when the test failed: the state directory holds the server's log.
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn is_zombie(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
+/// Processes in a row find the same server and the same warm instance; once they are gone the
+/// server stops, with its function, and the next process starts a new one.
+#[test]
+fn test_processes_share_one_local_lambda() {
+    let run = Run::new("share");
+    let first = run_test(&run, "counts");
+    assert_eq!(field(&first, "shared"), "true", "{first}");
+    assert_eq!(field(&first, "served"), "1", "a cold start: {first}");
+    let server_pid = std::fs::read_to_string(run.state().join("pid")).unwrap();
+
+    let second = run_test(&run, "counts");
+    assert_eq!(field(&second, "served"), "2", "the warm instance: {second}");
+    assert_eq!(field(&second, "pid"), field(&first, "pid"));
+    let state = run.state();
+    assert_eq!(
+        std::fs::read_to_string(state.join("pid")).unwrap(),
+        server_pid
+    );
+
+    // Four at once: every one is answered, by one server.
+    let parallel: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| run_test(&run, "counts")))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for out in &parallel {
+        assert_eq!(field(out, "shared"), "true", "{out}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(state.join("pid")).unwrap(),
+        server_pid
+    );
+
+    let function_pid = field(&first, "pid");
+    run.wait_until_stopped(&state, &server_pid);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{function_pid}")).exists() && !is_zombie(&function_pid) {
+        assert!(
+            Instant::now() < deadline,
+            "function {function_pid} outlived its server"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let after = run_test(&run, "counts");
+    assert_eq!(field(&after, "served"), "1", "a new server: {after}");
+    let new_pid = std::fs::read_to_string(run.state().join("pid")).unwrap();
+    assert_ne!(new_pid, server_pid);
+    run.wait_until_stopped(&run.state(), &new_pid);
+}
+
+/// The queue of the shared server is reachable from the test body: drained, dead letters and
+/// counters over the control routes.
+#[test]
+fn a_shared_servers_event_queue_is_reachable() {
+    let run = Run::new("events");
+    let first = run_test(&run, "queues_an_event");
+    assert_eq!(field(&first, "shared"), "true", "{first}");
+    assert_eq!(field(&first, "events"), "1", "{first}");
+    let second = run_test(&run, "queues_an_event");
+    assert_eq!(field(&second, "events"), "2", "the same queue: {second}");
+    let state = run.state();
+    let pid = std::fs::read_to_string(state.join("pid")).unwrap();
+    run.wait_until_stopped(&state, &pid);
+}
+
+/// A caller that went away does not keep the server up.
+#[test]
+fn a_server_whose_caller_gave_up_still_stops() {
+    let run = Run::new("gave-up");
+    run_test(&run, "gives_up");
+    let state = run.state();
+    let pid = std::fs::read_to_string(state.join("pid")).unwrap();
+    run.wait_until_stopped(&state, &pid);
+}
+
+/// With `LAMBDA_TEST_SHARED=0`, every process has its own local Lambda, even under nextest.
+#[test]
+fn sharing_can_be_turned_off() {
+    let run = Run::new("off");
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["counts", "--exact", "--nocapture"])
+        .env("LAMBDA_TEST_SHARED", "0")
+        .env("NEXTEST_EXECUTION_MODE", "process-per-test")
+        .env("LAMBDA_TEST_SHARED_DIR", &run.dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert_eq!(field(&stdout, "shared"), "false", "{stdout}");
+    assert!(!run.dir.exists(), "no server was started");
+}
