@@ -8,6 +8,14 @@
 //!                                                             # only the load levels, any endpoint
 //! ```
 //!
+//! cargo bench -p lambda-test --bench emulator -- --ceiling  # the function's own ceiling (below)
+//! ```
+//!
+//! `--ceiling` runs the function processes against a bare Runtime API that hands each one the
+//! next event the moment it asks, with no Invoke API and no caller: the invocations per second
+//! the function itself can take at each level, which no emulator can exceed.
+//!
+//! ```text
 //! Options: `--levels 1,8,64`, `--duration <s>` (measured, per level), `--warmup <s>`,
 //! `--label <name>` (of the `RESULT` lines), `--cold <n>` (cold starts), `--skip-cold`.
 //! `LAMBDA_BENCH_FUNCTION_BIN` replaces the `probe` example as the function binary.
@@ -54,6 +62,18 @@ fn main() {
         };
         let duration = seconds("--duration", 3.0);
         let warmup = seconds("--warmup", 1.0);
+        if common::flag("--ceiling") {
+            let bin = common::probe_binary();
+            let label = common::arg("--label").unwrap_or_else(|| "ceiling".into());
+            for c in levels {
+                let (rps, p50) = function_ceiling(&bin, c, warmup, duration).await;
+                println!(
+                    "CEILING label={label} c={c} rps={rps:.0} p50_ms={} (function alone, bare Runtime API)",
+                    ms(p50)
+                );
+            }
+            return;
+        }
         if let Some(endpoint) = common::arg("--endpoint") {
             let function = common::arg("--function").unwrap_or_else(|| FUNCTION.into());
             let label = common::arg("--label").unwrap_or_else(|| "endpoint".into());
@@ -277,6 +297,126 @@ async fn own_init(bin: &Path) -> Duration {
     );
     let _ = child.kill().await;
     elapsed
+}
+
+/// `c` function processes against a bare Runtime API: every `GET /next` is answered at once
+/// with `{}`, every `/response` is counted. Returns invocations per second over `duration`
+/// (after `warmup`) and the median time from handing out an event to its response.
+async fn function_ceiling(
+    bin: &Path,
+    c: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> (f64, Duration) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let api = listener.local_addr().expect("addr").to_string();
+    let children: Vec<_> = (0..c)
+        .map(|_| {
+            tokio::process::Command::new(bin)
+                .env_clear()
+                .envs(function_env(&api))
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("spawn the function")
+        })
+        .collect();
+    let measuring = Arc::new(AtomicBool::new(false));
+    let samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let accept = {
+        let (measuring, samples) = (Arc::clone(&measuring), Arc::clone(&samples));
+        tokio::spawn(async move {
+            loop {
+                let (socket, _) = listener.accept().await.expect("accept");
+                let _ = socket.set_nodelay(true);
+                let (measuring, samples) = (Arc::clone(&measuring), Arc::clone(&samples));
+                tokio::spawn(bare_runtime_api(socket, measuring, samples));
+            }
+        })
+    };
+    tokio::time::sleep(warmup).await;
+    measuring.store(true, Ordering::SeqCst);
+    tokio::time::sleep(duration).await;
+    measuring.store(false, Ordering::SeqCst);
+    accept.abort();
+    drop(children);
+    let samples = std::mem::take(&mut *samples.lock().expect("samples"));
+    let rps = samples.len() as f64 / duration.as_secs_f64();
+    let latencies: Vec<Duration> = samples.into_iter().flatten().collect();
+    (rps, common::median(&latencies))
+}
+
+fn function_env(api: &str) -> [(&'static str, String); 8] {
+    [
+        ("AWS_LAMBDA_RUNTIME_API", api.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION.to_owned()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench".to_owned()),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/echo".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("_HANDLER", "bootstrap".to_owned()),
+    ]
+}
+
+/// One runtime connection of [`function_ceiling`]: the least a Runtime API can do.
+async fn bare_runtime_api(
+    socket: tokio::net::TcpStream,
+    measuring: Arc<AtomicBool>,
+    samples: Arc<std::sync::Mutex<Vec<Option<Duration>>>>,
+) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+    let mut socket = tokio::io::BufReader::new(socket);
+    let mut handed_out: Option<Instant> = None;
+    let mut next_id = 0u64;
+    loop {
+        let mut head = Vec::new();
+        let mut content_length = 0usize;
+        loop {
+            let mut line = String::new();
+            if socket.read_line(&mut line).await.unwrap_or(0) == 0 {
+                return;
+            }
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                content_length = v.trim().parse().unwrap_or(0);
+            }
+            head.push(line);
+        }
+        let mut body = vec![0u8; content_length];
+        if socket.read_exact(&mut body).await.is_err() {
+            return;
+        }
+        let request_line = head.first().cloned().unwrap_or_default();
+        let answer = if request_line.starts_with("GET ") {
+            next_id += 1;
+            handed_out = Some(Instant::now());
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nlambda-runtime-aws-request-id: {next_id}\r\nlambda-runtime-deadline-ms: 99999999999999\r\nlambda-runtime-invoked-function-arn: arn:aws:lambda:us-east-1:123456789012:function:echo\r\nlambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\ncontent-length: {}\r\n\r\n{}",
+                ECHO.len(),
+                String::from_utf8_lossy(ECHO)
+            )
+        } else {
+            // `None` when the runtime answers on another connection than it asked on: the
+            // invocation still counts, with no latency sample.
+            if measuring.load(Ordering::Relaxed) {
+                samples
+                    .lock()
+                    .expect("samples")
+                    .push(handed_out.take().map(|at| at.elapsed()));
+            }
+            "HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 16\r\n\r\n{\"status\":\"OK\"}".to_owned()
+        };
+        if socket.get_mut().write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
 }
 
 async fn cold_bench(bin: &Path, n: usize) {

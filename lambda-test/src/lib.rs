@@ -45,6 +45,21 @@
 //!    embedded local Lambda ([`emulator`]), started once per test process;
 //! 4. otherwise real AWS.
 //!
+//! ## Under `cargo nextest run`
+//!
+//! nextest runs every test in its own process. There, the test processes of a run share one
+//! local Lambda per package instead of starting one each: the first process starts it as a
+//! server (its own test executable, run again), the others use it and its warm instances, and
+//! it stops by itself once no test process has used it for two seconds. Its state lives
+//! in `target/<profile>/lambda-test-shared/` (`server.log` holds its output).
+//! [`Local`] reaches it either way.
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `LAMBDA_TEST_SHARED=1` | share under any runner (e.g. several `cargo test` processes at once) |
+//! | `LAMBDA_TEST_SHARED=0` | one local Lambda per process, under nextest too |
+//! | `LAMBDA_TEST_SHARED_DIR` | where the shared state directories go |
+//!
 //! # Without the attribute
 //!
 //! [`Invocation`] is the builder behind it, usable with any `aws_sdk_lambda::Client`;

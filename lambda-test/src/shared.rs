@@ -10,8 +10,9 @@
 //!   lambda-test version, the package, its `lambda-test.toml`, the function binaries (path, size,
 //!   modification time) and nextest's run id. A new run, a rebuilt binary or an edited config
 //!   gets a new server.
-//! - **Who starts it**: the process takes `lock` (an exclusive file lock), asks the server
-//!   named in `endpoint` for its key, and starts one if none answers. The server is the test
+//! - **Who starts it**: the process takes `lock` (an exclusive file lock) and uses the server
+//!   named in `endpoint` if one holds `alive` locked (as a server does all its life), else
+//!   starts one. The server is the test
 //!   executable itself, run again for the same test with [`SERVE_ENV`] set: the first code of a
 //!   `#[lambda_test]` sees the variable and serves instead of testing. It runs in its own
 //!   process group with no inherited output, so nextest neither waits for it nor kills it with
@@ -116,16 +117,10 @@ fn profile_dir() -> PathBuf {
     }
 }
 
-/// The key a server answers at `/__lambda-test/key`: its directory's name.
-fn key_of(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 impl Server {
     /// The running server for `dir`, started if there is none and this process may start
-    /// one. `Ok(None)`: there is none and this process may not start one (see the module docs).
+    /// one. `Ok(None)`: there is none and this process may not (see the module docs) or could
+    /// not start one.
     /// Blocking: file locks and a child process.
     pub fn connect_or_start(dir: &Path) -> Result<Option<Server>, Error> {
         let fail = |what: &str, e: std::io::Error| {
@@ -146,10 +141,8 @@ impl Server {
 
         let lock = File::create(dir.join("lock")).map_err(|e| fail("open `lock`", e))?;
         lock.lock().map_err(|e| fail("lock `lock`", e))?;
-        let key = key_of(dir);
         if let Some(endpoint) = read_endpoint(dir)
-            && request(&endpoint, "GET", "/key", Some(Duration::from_secs(5)))
-                .is_ok_and(|body| body == key.as_bytes())
+            && is_alive(dir).map_err(|e| fail("check `alive`", e))?
         {
             return Ok(Some(Server {
                 endpoint,
@@ -160,11 +153,21 @@ impl Server {
             return Ok(None);
         };
         let _ = std::fs::remove_file(dir.join("endpoint"));
-        let endpoint = start(dir, test).map_err(|e| fail("start the server", e))?;
-        Ok(Some(Server {
-            endpoint,
-            dir: dir.to_owned(),
-        }))
+        match start(dir, test) {
+            Ok(endpoint) => Ok(Some(Server {
+                endpoint,
+                dir: dir.to_owned(),
+            })),
+            // A test that cannot be run again as a server (a custom test harness, say) still
+            // runs, on a local Lambda of its own.
+            Err(e) => {
+                eprintln!(
+                    "lambda-test: no shared local Lambda ({}: {e}); this process starts its own",
+                    dir.display()
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// Waits until every queued `Event` has run.
@@ -212,6 +215,22 @@ impl Server {
 }
 
 const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether the server of `dir` runs: it holds `alive` locked for as long as it lives (the
+/// kernel drops the lock with the process, however it ends), which costs no request to a
+/// server that is a debug build.
+fn is_alive(dir: &Path) -> std::io::Result<bool> {
+    let alive = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("alive"))?;
+    match alive.try_lock_shared() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
 
 fn read_endpoint(dir: &Path) -> Option<String> {
     std::fs::read_to_string(dir.join("endpoint"))
@@ -265,11 +284,11 @@ fn request(
     let address = endpoint.trim_start_matches("http://");
     let mut stream = TcpStream::connect(address)?;
     stream.set_read_timeout(timeout)?;
-    write!(
-        stream,
+    let head = format!(
         "{method} {}{route} HTTP/1.1\r\nhost: {address}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
         crate::emulator::control::PREFIX
-    )?;
+    );
+    stream.write_all(head.as_bytes())?;
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer)?;
     let split = answer
@@ -303,12 +322,19 @@ pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), 
     let dir = dir.as_path();
     let config = Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
     let options = crate::emulator::Options {
-        control_key: Some(key_of(dir)),
+        control: true,
         ..Default::default()
     };
     let emulator =
         crate::emulator::Emulator::start_with(config, ([127, 0, 0, 1], 0).into(), options).await?;
     let io = |e: std::io::Error| Error::EmulatorStart(format!("{}: {e}", dir.display()));
+    let alive = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("alive"))
+        .map_err(io)?;
+    alive.lock().map_err(io)?;
     std::fs::write(dir.join("pid"), std::process::id().to_string()).map_err(io)?;
     // Written whole, then renamed: a reader never sees half an address.
     let partial = dir.join("endpoint.partial");

@@ -119,14 +119,7 @@ impl Run {
 
     /// Waits for the server to stop by itself once nobody uses it.
     fn wait_until_stopped(&self, state: &Path, pid: &str) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
-            assert!(
-                Instant::now() < deadline,
-                "the server {pid} did not stop once idle"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_exit(pid, "the server, once idle");
         assert!(!state.join("endpoint").exists(), "it removes its endpoint");
     }
 }
@@ -137,6 +130,14 @@ impl Drop for Run {
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+fn wait_for_exit(pid: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
+        assert!(Instant::now() < deadline, "{what} ({pid}) is still running");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -184,16 +185,8 @@ fn test_processes_share_one_local_lambda() {
         server_pid
     );
 
-    let function_pid = field(&first, "pid");
     run.wait_until_stopped(&state, &server_pid);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Path::new(&format!("/proc/{function_pid}")).exists() && !is_zombie(&function_pid) {
-        assert!(
-            Instant::now() < deadline,
-            "function {function_pid} outlived its server"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_exit(&field(&first, "pid"), "the stopped server's function");
 
     let after = run_test(&run, "counts");
     assert_eq!(field(&after, "served"), "1", "a new server: {after}");
@@ -215,6 +208,29 @@ fn a_shared_servers_event_queue_is_reachable() {
     let state = run.state();
     let pid = std::fs::read_to_string(state.join("pid")).unwrap();
     run.wait_until_stopped(&state, &pid);
+}
+
+/// A server killed outright (SIGKILL) takes its functions with it, and the next process starts
+/// a new one rather than trusting the endpoint it left behind.
+#[test]
+fn a_killed_server_is_replaced() {
+    let run = Run::new("killed");
+    let first = run_test(&run, "counts");
+    let state = run.state();
+    let server_pid = std::fs::read_to_string(state.join("pid")).unwrap();
+    let status = Command::new("kill")
+        .args(["-KILL", &server_pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for_exit(&server_pid, "the killed server");
+    wait_for_exit(&field(&first, "pid"), "the killed server's function");
+
+    let second = run_test(&run, "counts");
+    assert_eq!(field(&second, "served"), "1", "a new server: {second}");
+    let new_pid = std::fs::read_to_string(state.join("pid")).unwrap();
+    assert_ne!(new_pid, server_pid);
+    run.wait_until_stopped(&state, &new_pid);
 }
 
 /// A caller that went away does not keep the server up.

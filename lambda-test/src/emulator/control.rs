@@ -7,7 +7,6 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /__lambda-test/key` | the key the server was started for, to tell a live server from a reused port |
 //! | `POST /__lambda-test/events-drained` | 200 once every queued `Event` has run |
 //! | `GET /__lambda-test/dead-letters` | the dead letters, JSON |
 //! | `GET /__lambda-test/event-stats` | the event counters, JSON |
@@ -93,9 +92,8 @@ fn json(value: &impl serde::Serialize) -> Response {
 }
 
 /// The Invoke API plus the control routes, with activity tracking.
-pub(super) fn router(shared: Arc<Shared>, key: String) -> axum::Router {
+pub(super) fn router(shared: Arc<Shared>) -> axum::Router {
     let control = axum::Router::new()
-        .route("/key", get(move || async move { key }))
         .route(
             "/events-drained",
             post(|State(s): State<Arc<Shared>>| async move { s.events.drained().await }),

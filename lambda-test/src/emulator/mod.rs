@@ -77,9 +77,8 @@ pub struct Emulator {
 pub struct Options {
     /// Print one line per invocation to stderr (function, version, status, duration).
     pub log_invocations: bool,
-    /// Serve the [`control`] routes too, answering this key at `/__lambda-test/key`
-    /// (a local Lambda shared by test processes).
-    pub control_key: Option<String>,
+    /// Serve the [`control`] routes too (a local Lambda shared by test processes).
+    pub control: bool,
 }
 
 impl Emulator {
@@ -125,9 +124,10 @@ impl Emulator {
             log_invocations: options.log_invocations,
             activity: control::Activity::new(),
         });
-        let app = match options.control_key {
-            Some(key) => control::router(Arc::clone(&shared), key),
-            None => invoke_router(Arc::clone(&shared)),
+        let app = if options.control {
+            control::router(Arc::clone(&shared))
+        } else {
+            invoke_router(Arc::clone(&shared))
         };
         let (stop, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
@@ -217,7 +217,7 @@ impl Emulator {
         stop_instances(&self.shared.registry).await;
     }
 
-    /// How long no request has been in flight (tracked with [`Options::control_key`] only).
+    /// How long no request has been in flight (tracked with [`Options::control`] only).
     pub fn idle_for(&self) -> Duration {
         self.shared.activity.idle_for()
     }
