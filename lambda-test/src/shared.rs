@@ -130,12 +130,7 @@ impl Server {
             ))
         };
         std::fs::create_dir_all(dir).map_err(|e| fail("create the directory", e))?;
-        let users = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join("users"))
-            .map_err(|e| fail("open `users`", e))?;
+        let users = lock_file(dir, "users").map_err(|e| fail("open `users`", e))?;
         users.lock_shared().map_err(|e| fail("lock `users`", e))?;
         USING.lock().expect("poisoned").push(users);
 
@@ -220,16 +215,21 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// kernel drops the lock with the process, however it ends), which costs no request to a
 /// server that is a debug build.
 fn is_alive(dir: &Path) -> std::io::Result<bool> {
-    let alive = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("alive"))?;
+    let alive = lock_file(dir, "alive")?;
     match alive.try_lock_shared() {
         Ok(()) => Ok(false),
         Err(std::fs::TryLockError::WouldBlock) => Ok(true),
         Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
+}
+
+/// Opens (creating it if needed) a file that is only ever locked, never written.
+fn lock_file(dir: &Path, name: &str) -> std::io::Result<File> {
+    File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(name))
 }
 
 fn read_endpoint(dir: &Path) -> Option<String> {
@@ -328,24 +328,14 @@ pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), 
     let emulator =
         crate::emulator::Emulator::start_with(config, ([127, 0, 0, 1], 0).into(), options).await?;
     let io = |e: std::io::Error| Error::EmulatorStart(format!("{}: {e}", dir.display()));
-    let alive = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("alive"))
-        .map_err(io)?;
+    let alive = lock_file(dir, "alive").map_err(io)?;
     alive.lock().map_err(io)?;
     std::fs::write(dir.join("pid"), std::process::id().to_string()).map_err(io)?;
     // Written whole, then renamed: a reader never sees half an address.
     let partial = dir.join("endpoint.partial");
     std::fs::write(&partial, emulator.endpoint()).map_err(io)?;
     std::fs::rename(&partial, dir.join("endpoint")).map_err(io)?;
-    let users = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("users"))
-        .map_err(io)?;
+    let users = lock_file(dir, "users").map_err(io)?;
     loop {
         tokio::time::sleep(IDLE / 4).await;
         if emulator.idle_for() < IDLE || emulator.pending_events() > 0 {

@@ -117,6 +117,16 @@ impl Run {
         dirs.into_iter().next().unwrap()
     }
 
+    /// The server's process id, from its state directory.
+    fn server_pid(&self) -> String {
+        std::fs::read_to_string(self.state().join("pid")).unwrap()
+    }
+
+    /// Waits for the running server to stop by itself once nobody uses it.
+    fn wait_until_idle_stop(&self) {
+        self.wait_until_stopped(&self.state(), &self.server_pid());
+    }
+
     /// Waits for the server to stop by itself once nobody uses it.
     fn wait_until_stopped(&self, state: &Path, pid: &str) {
         wait_for_exit(pid, "the server, once idle");
@@ -159,16 +169,13 @@ fn test_processes_share_one_local_lambda() {
     let first = run_test(&run, "counts");
     assert_eq!(field(&first, "shared"), "true", "{first}");
     assert_eq!(field(&first, "served"), "1", "a cold start: {first}");
-    let server_pid = std::fs::read_to_string(run.state().join("pid")).unwrap();
+    let server_pid = run.server_pid();
 
     let second = run_test(&run, "counts");
     assert_eq!(field(&second, "served"), "2", "the warm instance: {second}");
     assert_eq!(field(&second, "pid"), field(&first, "pid"));
     let state = run.state();
-    assert_eq!(
-        std::fs::read_to_string(state.join("pid")).unwrap(),
-        server_pid
-    );
+    assert_eq!(run.server_pid(), server_pid);
 
     // Four at once: every one is answered, by one server.
     let parallel: Vec<String> = std::thread::scope(|scope| {
@@ -180,19 +187,15 @@ fn test_processes_share_one_local_lambda() {
     for out in &parallel {
         assert_eq!(field(out, "shared"), "true", "{out}");
     }
-    assert_eq!(
-        std::fs::read_to_string(state.join("pid")).unwrap(),
-        server_pid
-    );
+    assert_eq!(run.server_pid(), server_pid);
 
     run.wait_until_stopped(&state, &server_pid);
     wait_for_exit(&field(&first, "pid"), "the stopped server's function");
 
     let after = run_test(&run, "counts");
     assert_eq!(field(&after, "served"), "1", "a new server: {after}");
-    let new_pid = std::fs::read_to_string(run.state().join("pid")).unwrap();
-    assert_ne!(new_pid, server_pid);
-    run.wait_until_stopped(&run.state(), &new_pid);
+    assert_ne!(run.server_pid(), server_pid);
+    run.wait_until_idle_stop();
 }
 
 /// The queue of the shared server is reachable from the test body: drained, dead letters and
@@ -205,9 +208,7 @@ fn a_shared_servers_event_queue_is_reachable() {
     assert_eq!(field(&first, "events"), "1", "{first}");
     let second = run_test(&run, "queues_an_event");
     assert_eq!(field(&second, "events"), "2", "the same queue: {second}");
-    let state = run.state();
-    let pid = std::fs::read_to_string(state.join("pid")).unwrap();
-    run.wait_until_stopped(&state, &pid);
+    run.wait_until_idle_stop();
 }
 
 /// A server killed outright (SIGKILL) takes its functions with it, and the next process starts
@@ -216,8 +217,7 @@ fn a_shared_servers_event_queue_is_reachable() {
 fn a_killed_server_is_replaced() {
     let run = Run::new("killed");
     let first = run_test(&run, "counts");
-    let state = run.state();
-    let server_pid = std::fs::read_to_string(state.join("pid")).unwrap();
+    let server_pid = run.server_pid();
     let status = Command::new("kill")
         .args(["-KILL", &server_pid])
         .status()
@@ -228,9 +228,8 @@ fn a_killed_server_is_replaced() {
 
     let second = run_test(&run, "counts");
     assert_eq!(field(&second, "served"), "1", "a new server: {second}");
-    let new_pid = std::fs::read_to_string(state.join("pid")).unwrap();
-    assert_ne!(new_pid, server_pid);
-    run.wait_until_stopped(&state, &new_pid);
+    assert_ne!(run.server_pid(), server_pid);
+    run.wait_until_idle_stop();
 }
 
 /// A caller that went away does not keep the server up.
@@ -238,9 +237,7 @@ fn a_killed_server_is_replaced() {
 fn a_server_whose_caller_gave_up_still_stops() {
     let run = Run::new("gave-up");
     run_test(&run, "gives_up");
-    let state = run.state();
-    let pid = std::fs::read_to_string(state.join("pid")).unwrap();
-    run.wait_until_stopped(&state, &pid);
+    run.wait_until_idle_stop();
 }
 
 /// With `LAMBDA_TEST_SHARED=0`, every process has its own local Lambda, even under nextest.
