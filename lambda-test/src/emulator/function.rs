@@ -1,8 +1,8 @@
 //! Functions, their versions and aliases, and the warm instances of each version.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -43,11 +43,18 @@ pub struct Function {
 /// The warm instances of one version.
 pub struct VersionPool {
     settings: Arc<VersionSettings>,
-    idle: Mutex<Vec<Instance>>,
+    state: Mutex<PoolState>,
+}
+
+/// What a pool holds, under one lock.
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Instance>,
     /// Instances whose caller has its answer but whose invocation is still ending.
-    finishing: AtomicUsize,
-    /// Signalled whenever an instance comes back (or is given up).
-    returned: tokio::sync::Notify,
+    finishing: usize,
+    /// Callers waiting for a finishing instance, first come first served: an instance that
+    /// comes back goes to the oldest. `None` tells a waiter its instance will not come back.
+    waiters: VecDeque<oneshot::Sender<Option<Instance>>>,
 }
 
 /// How long, at most, a caller waits for an instance that is ending its last invocation
@@ -334,9 +341,7 @@ impl VersionPool {
     fn new(settings: VersionSettings) -> Self {
         Self {
             settings: Arc::new(settings),
-            idle: Mutex::new(Vec::new()),
-            finishing: AtomicUsize::new(0),
-            returned: tokio::sync::Notify::new(),
+            state: Mutex::new(PoolState::default()),
         }
     }
 
@@ -363,7 +368,7 @@ impl VersionPool {
         let pool = Arc::clone(self);
         // The instance counts as finishing from before the answer goes out, so that the next
         // caller waits for it rather than cold-starting another.
-        pool.finishing.fetch_add(1, Ordering::AcqRel);
+        pool.state.lock().expect("pool poisoned").finishing += 1;
         tokio::spawn(async move {
             let mut early = Some(answer);
             let completed = instance.invoke(invoke, &mut early).await;
@@ -380,36 +385,62 @@ impl VersionPool {
 
     /// A warm instance; or one finishing its last invocation, if one comes back within
     /// [`FINISHING_WAIT`]; or a new one (a cold start).
+    ///
+    /// A caller waits only for an instance no earlier caller is waiting for, and instances go
+    /// to waiters in arrival order: a caller that could lose every race for returning
+    /// instances made the tail latency under concurrency.
     async fn checkout(&self) -> Result<Instance, InvalidEntrypoint> {
-        let deadline = tokio::time::Instant::now() + FINISHING_WAIT;
-        loop {
-            let returned = self.returned.notified();
-            tokio::pin!(returned);
-            returned.as_mut().enable();
-            if let Some(instance) = self.idle.lock().expect("pool poisoned").pop() {
+        let waiting = {
+            let mut state = self.state.lock().expect("pool poisoned");
+            if let Some(instance) = state.idle.pop() {
                 return Ok(instance);
             }
-            if self.finishing.load(Ordering::Acquire) == 0
-                || tokio::time::timeout_at(deadline, returned).await.is_err()
-            {
-                return Instance::spawn(Arc::clone(&self.settings)).await;
-            }
+            state.waiters.retain(|w| !w.is_closed());
+            (state.finishing > state.waiters.len()).then(|| {
+                let (sender, receiver) = oneshot::channel();
+                state.waiters.push_back(sender);
+                receiver
+            })
+        };
+        if let Some(receiver) = waiting
+            && let Ok(Ok(Some(instance))) = tokio::time::timeout(FINISHING_WAIT, receiver).await
+        {
+            return Ok(instance);
         }
+        Instance::spawn(Arc::clone(&self.settings)).await
     }
 
     fn checkin(&self, instance: Instance, reusable: bool, was_finishing: bool) {
-        if reusable {
-            self.idle.lock().expect("pool poisoned").push(instance);
-        }
+        let mut state = self.state.lock().expect("pool poisoned");
         if was_finishing {
-            self.finishing.fetch_sub(1, Ordering::AcqRel);
+            state.finishing -= 1;
         }
-        self.returned.notify_waiters();
+        if !reusable {
+            // A waiter counting on this instance starts a new one now instead of waiting.
+            state.waiters.retain(|w| !w.is_closed());
+            if state.waiters.len() > state.finishing
+                && let Some(waiter) = state.waiters.pop_back()
+            {
+                let _ = waiter.send(None);
+            }
+            drop(state);
+            drop(instance);
+            return;
+        }
+        let mut instance = instance;
+        while let Some(waiter) = state.waiters.pop_front() {
+            match waiter.send(Some(instance)) {
+                Ok(()) => return,
+                // That caller gave up waiting: the next one, or the idle list.
+                Err(back) => instance = back.expect("sent an instance"),
+            }
+        }
+        state.idle.push(instance);
     }
 
     /// Kills every warm instance (gracefully where an extension asked for it).
     pub async fn shutdown(&self) {
-        let instances = std::mem::take(&mut *self.idle.lock().expect("pool poisoned"));
+        let instances = std::mem::take(&mut self.state.lock().expect("pool poisoned").idle);
         for instance in instances {
             instance.shutdown().await;
         }
