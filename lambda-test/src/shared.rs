@@ -7,21 +7,21 @@
 //! uses it, warm instances included.
 //!
 //! - **Which server**: a directory under the target directory, named by a key that hashes the
-//!   lambda-test version, the package, its `lambda-test.toml`, the function binaries (path, size,
-//!   modification time) and nextest's run id. A new run, a rebuilt binary or an edited config
-//!   gets a new server.
+//!   lambda-test version, the package, its `lambda-test.toml`, the function binaries (path,
+//!   size, modification time) and nextest's run id (outside nextest: the test executable's path
+//!   and modification time). A new run, a rebuilt binary or an edited config gets a new server.
 //! - **Who starts it**: the process takes `lock` (an exclusive file lock) and uses the server
 //!   named in `endpoint` if one holds `alive` locked (as a server does all its life), else
-//!   starts one. The server is the test
-//!   executable itself, run again for the same test with [`SERVE_ENV`] set: the first code of a
-//!   `#[lambda_test]` sees the variable and serves instead of testing. It runs in its own
-//!   process group with no inherited output, so nextest neither waits for it nor kills it with
-//!   the test.
+//!   starts one. The server is the test executable itself, run again for the same test with
+//!   [`SERVE_ENV`] set: the first code of a `#[lambda_test]` sees the variable and serves
+//!   instead of testing. It runs in its own process group with no inherited output, so nextest
+//!   neither waits for it nor kills it with the test.
 //! - **When it stops**: every process using it holds a shared lock on `users` until it exits.
 //!   The server stops, removing `endpoint` first, once no process holds that lock, no request has
 //!   been in flight for [`IDLE`], and no `Event` is queued. Its functions go with it; if it is
 //!   killed, its watchdog stops them (`emulator::reaper`). While it runs, `pid` holds its
-//!   process id and `server.log` its output.
+//!   process id and `server.log` its output. A starting server removes the directories of
+//!   servers that stopped over an hour ago.
 //!
 //! A process that calls [`Harness::local`](crate::Harness::local) outside a `#[lambda_test]`,
 //! with no server running, starts its own local Lambda: only a test the attribute runs is known
@@ -86,7 +86,7 @@ pub struct Server {
     dir: PathBuf,
 }
 
-/// The `users` lock files this process holds, by state directory: kept open (so locked)
+/// The `users` lock files this process holds, one per server it uses: kept open (so locked)
 /// until the process exits.
 static USING: Mutex<Vec<File>> = Mutex::new(Vec::new());
 
@@ -95,7 +95,18 @@ pub fn state_dir(package_dir: &Path, config: &Config, binaries: &[PathBuf]) -> P
     let mut hasher = std::hash::DefaultHasher::new();
     (env!("CARGO_PKG_VERSION"), PROTOCOL, package_dir).hash(&mut hasher);
     std::fs::read(&config.path).ok().hash(&mut hasher);
-    std::env::var("NEXTEST_RUN_ID").ok().hash(&mut hasher);
+    match std::env::var("NEXTEST_RUN_ID") {
+        // Every process of a nextest run, whichever test executable it is, shares the server.
+        Ok(run) => run.hash(&mut hasher),
+        // Elsewhere a rebuilt test executable (a changed lambda-test, say) gets a new one.
+        Err(_) => {
+            let exe = std::env::current_exe().ok();
+            let modified = exe
+                .as_ref()
+                .and_then(|e| std::fs::metadata(e).ok()?.modified().ok());
+            (exe, modified).hash(&mut hasher);
+        }
+    }
     for bin in binaries {
         let meta = std::fs::metadata(bin).ok();
         (bin, meta.as_ref().map(|m| (m.len(), m.modified().ok()))).hash(&mut hasher);
@@ -223,6 +234,27 @@ fn is_alive(dir: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// How old the state directory of a stopped server must be before a new server removes it.
+const STALE: Duration = Duration::from_secs(3600);
+
+/// Removes the state directories of servers that stopped long ago (every nextest run leaves
+/// one), so they do not pile up in the target directory.
+fn remove_stale_siblings(dir: &Path) {
+    let Some(Ok(entries)) = dir.parent().map(std::fs::read_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE));
+        if path != dir && old && matches!(is_alive(&path), Ok(false)) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
 /// Opens (creating it if needed) a file that is only ever locked, never written.
 fn lock_file(dir: &Path, name: &str) -> std::io::Result<File> {
     File::options()
@@ -330,6 +362,7 @@ pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), 
     let io = |e: std::io::Error| Error::EmulatorStart(format!("{}: {e}", dir.display()));
     let alive = lock_file(dir, "alive").map_err(io)?;
     alive.lock().map_err(io)?;
+    remove_stale_siblings(dir);
     std::fs::write(dir.join("pid"), std::process::id().to_string()).map_err(io)?;
     // Written whole, then renamed: a reader never sees half an address.
     let partial = dir.join("endpoint.partial");

@@ -232,6 +232,28 @@ fn a_killed_server_is_replaced() {
     run.wait_until_idle_stop();
 }
 
+/// The state directories of servers that stopped long ago are removed by the next server; a
+/// recent one is kept.
+#[test]
+fn old_state_directories_are_removed() {
+    let run = Run::new("stale");
+    let (old, recent) = (run.dir.join("old-run"), run.dir.join("recent-run"));
+    for dir in [&old, &recent] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("server.log"), "").unwrap();
+    }
+    let two_hours_ago = std::time::SystemTime::now() - Duration::from_secs(7200);
+    std::fs::File::open(&old)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    run_test(&run, "counts");
+    assert!(!old.exists(), "a directory two hours old is removed");
+    assert!(recent.exists(), "a recent one is kept");
+    std::fs::remove_dir_all(&recent).unwrap();
+    run.wait_until_idle_stop();
+}
+
 /// A caller that went away does not keep the server up.
 #[test]
 fn a_server_whose_caller_gave_up_still_stops() {
