@@ -92,7 +92,6 @@ pub struct Completed {
 pub struct Instance {
     settings: Arc<VersionSettings>,
     pgid: Option<u32>,
-    pid: u32,
     state: Arc<RuntimeState>,
     deliveries: mpsc::Sender<Delivery>,
     exit: watch::Receiver<Option<ExitStatus>>,
@@ -102,6 +101,23 @@ pub struct Instance {
     served: u64,
     log_wanted: bool,
     max_memory_mb: u64,
+    /// `/proc/<pid>/status`, kept open: reading it again at offset 0 skips the path lookup an
+    /// open costs, and it is read twice per invocation whose log is wanted.
+    status: Option<std::fs::File>,
+}
+
+/// The `VmHWM:` value, in kB, of a `/proc/<pid>/status` text.
+fn vm_hwm_kb(status: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"VmHWM:";
+    let at = status.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let value = status[at..].split(|b| *b == b'\n').next()?;
+    std::str::from_utf8(value)
+        .ok()?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Why an instance could not be started: the entrypoint is missing or not executable.
@@ -178,7 +194,6 @@ impl Instance {
         Ok(Instance {
             settings,
             pgid: Some(pid),
-            pid,
             state,
             deliveries,
             exit,
@@ -188,6 +203,7 @@ impl Instance {
             served: 0,
             log_wanted: true,
             max_memory_mb: 0,
+            status: std::fs::File::open(format!("/proc/{pid}/status")).ok(),
         })
     }
 
@@ -462,17 +478,19 @@ impl Instance {
 
     /// Peak resident memory of the process, from `/proc/<pid>/status` (`VmHWM`).
     fn measure_memory(&mut self) {
+        use std::os::unix::fs::FileExt as _;
         if !self.log_wanted {
             return;
         }
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", self.pid)) else {
+        let Some(status) = &self.status else {
             return;
         };
-        let kb = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
-        if let Some(kb) = kb {
+        // The whole file is about 1.5 KB; `VmHWM` is in its first half.
+        let mut buffer = [0u8; 4096];
+        let Ok(read) = status.read_at(&mut buffer, 0) else {
+            return;
+        };
+        if let Some(kb) = vm_hwm_kb(&buffer[..read]) {
             self.max_memory_mb = self.max_memory_mb.max(kb.div_ceil(1024));
         }
     }
@@ -618,6 +636,27 @@ fn exit_reason(status: Option<ExitStatus>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vm_hwm_is_read_from_a_status_text() {
+        let status =
+            b"Name:\tprobe\nVmPeak:\t  145856 kB\nVmHWM:\t    8240 kB\nVmRSS:\t    8100 kB\n";
+        assert_eq!(vm_hwm_kb(status), Some(8240));
+        assert_eq!(vm_hwm_kb(b"Name:\tzombie\nState:\tZ (zombie)\n"), None);
+    }
+
+    /// The kept-open file reads again at offset 0, as a fresh open of the path would.
+    #[test]
+    fn a_kept_open_status_file_reads_again() {
+        use std::os::unix::fs::FileExt as _;
+        let file = std::fs::File::open("/proc/self/status").unwrap();
+        let mut buffer = [0u8; 4096];
+        for _ in 0..2 {
+            let read = file.read_at(&mut buffer, 0).unwrap();
+            let kb = vm_hwm_kb(&buffer[..read]).expect("VmHWM in our own status");
+            assert!(kb > 0);
+        }
+    }
 
     #[test]
     fn exit_reasons_use_go_wording() {
