@@ -147,7 +147,9 @@ fn env_nonempty(name: &str) -> Option<String> {
 pub struct Local {
     server: LocalServer,
     client: aws_sdk_lambda::Client,
-    config: crate::config::Config,
+    region: String,
+    /// The declared principals, whose credentials a client signs with.
+    auth: crate::emulator::auth::Auth,
 }
 
 #[cfg(feature = "emulator")]
@@ -177,7 +179,7 @@ impl Local {
 
     /// The region the local Lambda answers for.
     pub fn region(&self) -> &str {
-        &self.config.emulator.region
+        &self.region
     }
 
     /// The emulator, when it runs in this process; `None` when it is shared.
@@ -239,18 +241,17 @@ impl Local {
         }
     }
 
-    /// Whether requests must be signed by a declared principal.
-    fn verifies_signatures(&self) -> bool {
-        !self.config.emulator.principals.is_empty()
-    }
-
-    /// The `(access key id, secret access key)` of a declared principal.
-    fn principal_credentials(&self, name: &str) -> Option<(String, String)> {
-        self.config
-            .emulator
-            .principals
-            .get(name)
-            .map(|p| (p.access_key_id.clone(), p.secret_access_key.clone()))
+    /// The credentials of a declared principal, named by its name or ARN.
+    fn principal_credentials(&self, name: &str) -> Option<Credentials> {
+        self.auth.principal(name).map(|p| {
+            Credentials::new(
+                &p.access_key_id,
+                &p.secret_access_key,
+                None,
+                None,
+                "lambda-test",
+            )
+        })
     }
 }
 
@@ -348,10 +349,12 @@ impl Harness {
                 .await;
             shared::exit(served);
         }
+        let auth = crate::emulator::auth::Auth::from_config(&config);
+        let region = config.emulator.region.clone();
         let client_for = |endpoint: &str| {
             endpoint_client(
                 endpoint,
-                Some(&config.emulator.region),
+                Some(&region),
                 &ClientOptions::default(),
                 local_credentials(),
             )
@@ -368,13 +371,14 @@ impl Harness {
                 return Ok(Arc::new(Local {
                     server: LocalServer::Shared { server, registry },
                     client,
-                    config,
+                    region,
+                    auth,
                 }));
             }
         }
         let emulator = self
             .run(crate::emulator::Emulator::start(
-                config.clone(),
+                config,
                 ([127, 0, 0, 1], 0).into(),
             ))
             .await?;
@@ -382,7 +386,8 @@ impl Harness {
         Ok(Arc::new(Local {
             server: LocalServer::InProcess(emulator),
             client,
-            config,
+            region,
+            auth,
         }))
     }
 
@@ -404,7 +409,7 @@ impl Harness {
             let principal = options
                 .profile
                 .as_deref()
-                .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
+                .or_else(|| local.auth.is_on().then_some(DEFAULT_PRINCIPAL));
             let local_options = ClientOptions {
                 connect_timeout: options.connect_timeout,
                 read_timeout: options.read_timeout,
@@ -417,7 +422,7 @@ impl Harness {
             let credentials = match principal {
                 None => local_credentials(),
                 Some(name) => {
-                    let (key, secret) = local.principal_credentials(name).ok_or_else(|| {
+                    local.principal_credentials(name).ok_or_else(|| {
                         Error::EmulatorStart(format!(
                             "{} declares no principal `{name}` under [emulator.principals]; `profile` names the principal to sign as locally{}",
                             package_dir.join(crate::CONFIG_FILE_NAME).display(),
@@ -427,8 +432,7 @@ impl Harness {
                                 ""
                             }
                         ))
-                    })?;
-                    Credentials::new(key, secret, None, None, "lambda-test")
+                    })?
                 }
             };
             // Built once per process, principal and timeouts, like every other client.

@@ -61,6 +61,16 @@ async fn may_invoke_live() {}
 )]
 async fn analyst_may_not_invoke_live() {}
 
+/// The same principal, named by its ARN.
+#[lambda_test(
+    function = "pricing",
+    qualifier = "live",
+    dry_run = true,
+    profile = "arn:aws:iam::123456789012:role/analyst",
+    expect_error = "AccessDeniedException"
+)]
+async fn analyst_by_arn_may_not_invoke_live() {}
+
 /// ...but may try the candidate.
 #[lambda_test(
     function = "pricing",

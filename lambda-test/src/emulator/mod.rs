@@ -112,14 +112,7 @@ impl Emulator {
             .map(|f| config.base_dir.join(f));
         let shared = Arc::new(Shared {
             registry: Registry::new(&config),
-            auth: auth::Auth::new(config.emulator.principals.iter().map(|(name, p)| {
-                auth::Principal {
-                    name: name.clone(),
-                    access_key_id: p.access_key_id.clone(),
-                    secret_access_key: p.secret_access_key.clone(),
-                    arn: config.principal_arn(name, p),
-                }
-            })),
+            auth: auth::Auth::from_config(&config),
             events: EventQueue::new(delays, dead_letter_file),
             log_invocations: options.log_invocations,
             activity: control::Activity::new(),
@@ -169,20 +162,6 @@ impl Emulator {
     /// Fails with a message naming the binary and the fix when `function`'s `bin` is missing.
     pub fn check_binary(&self, function: &str) -> Result<(), Error> {
         self.shared.registry.check_binary(function)
-    }
-
-    /// The credentials a client signs with to act as a declared principal:
-    /// `(access key id, secret access key)`.
-    pub fn principal_credentials(&self, name: &str) -> Option<(String, String)> {
-        self.shared
-            .auth
-            .principal(name)
-            .map(|p| (p.access_key_id.clone(), p.secret_access_key.clone()))
-    }
-
-    /// Whether requests must be signed by a declared principal.
-    pub fn verifies_signatures(&self) -> bool {
-        self.shared.auth.is_on()
     }
 
     /// Waits until every queued `Event` invocation has run, retries included.
