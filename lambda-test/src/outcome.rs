@@ -1,5 +1,7 @@
 //! What an invocation returned, and the record a snapshot holds.
 
+use std::borrow::Cow;
+
 use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
@@ -150,7 +152,9 @@ pub struct SnapshotRecord {
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Redactions {
-    user_rules: Vec<(Regex, String)>,
+    /// Borrowed when compiled once per process ([`Redactions::add_compiled`]): a cloned
+    /// `Regex` starts with empty caches.
+    user_rules: Vec<(Cow<'static, Regex>, String)>,
 }
 
 /// The default log rules, in the order they apply: a matcher that gives the length of the
@@ -170,8 +174,15 @@ impl Redactions {
     /// Adds a rule: every match of `pattern` (a regex) in payload strings and log lines becomes `replacement`.
     pub fn add(mut self, pattern: &str, replacement: &str) -> Result<Self, regex::Error> {
         self.user_rules
-            .push((Regex::new(pattern)?, replacement.to_owned()));
+            .push((Cow::Owned(Regex::new(pattern)?), replacement.to_owned()));
         Ok(self)
+    }
+
+    /// Adds a rule whose regex is already compiled, for the life of the process.
+    pub(crate) fn add_compiled(mut self, regex: &'static Regex, replacement: &str) -> Self {
+        self.user_rules
+            .push((Cow::Borrowed(regex), replacement.to_owned()));
+        self
     }
 
     fn in_text(&self, text: &str, request_id: Option<&str>, is_log: bool) -> String {

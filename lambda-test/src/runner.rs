@@ -40,6 +40,29 @@ pub struct TestArgs {
     redact: Vec<(String, String)>,
 }
 
+/// A `redact` pattern compiled once for the process. The set of patterns is the attributes'
+/// own, so leaking each one compiled keeps it shared with its caches rather than cloned
+/// without them.
+fn compiled(pattern: &str) -> &'static regex::Regex {
+    static COMPILED: LazyLock<Mutex<HashMap<String, &'static regex::Regex>>> =
+        LazyLock::new(Mutex::default);
+    if let Some(regex) = COMPILED
+        .lock()
+        .expect("redact patterns poisoned")
+        .get(pattern)
+    {
+        return regex;
+    }
+    // Compiled outside the lock: an invalid pattern fails its own test, not the lock.
+    let regex = regex::Regex::new(pattern)
+        .unwrap_or_else(|e| panic!("invalid `redact` pattern `{pattern}`: {e}"));
+    COMPILED
+        .lock()
+        .expect("redact patterns poisoned")
+        .entry(pattern.to_owned())
+        .or_insert_with(|| Box::leak(Box::new(regex)))
+}
+
 type Matrix = Arc<tokio::sync::OnceCell<Result<Vec<Outcome>, String>>>;
 
 /// The outcomes of `same_payload` matrices, invoked once per process and shared by the
@@ -237,14 +260,14 @@ impl TestArgs {
         description
     }
 
-    /// The redactions of this test: the defaults and every `redact` rule.
+    /// The redactions of this test: the defaults and every `redact` rule. Each pattern is
+    /// compiled once per process: the tests of an `events` folder or a `qualifiers` matrix
+    /// share their rules, and a debug build compiles a regex slowly.
     pub fn redactions(&self) -> Redactions {
         self.redact
             .iter()
             .fold(Redactions::default(), |redactions, (pattern, with)| {
-                redactions
-                    .add(pattern, with)
-                    .unwrap_or_else(|e| panic!("invalid `redact` pattern `{pattern}`: {e}"))
+                redactions.add_compiled(compiled(pattern), with)
             })
     }
 
