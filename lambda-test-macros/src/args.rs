@@ -474,7 +474,7 @@ fn unknown_key(
 
 /// True when a value is expanded from the environment at run time, so its content cannot be
 /// checked now.
-fn has_vars(s: &LitStr) -> bool {
+pub(crate) fn has_vars(s: &LitStr) -> bool {
     s.value().contains("${")
 }
 
@@ -496,12 +496,16 @@ fn validate(args: &Args, errors: &mut Errors) {
             errors.at(s, format!("`{key}` must not be empty"));
         }
     }
+    // A value with `${VAR}` is JSON only once the variable is expanded, at run time.
     if let Some(payload) = args.str("payload")
+        && !has_vars(payload)
         && let Err(e) = serde_json::from_str::<serde_json::Value>(&payload.value())
     {
         errors.at(payload, format!("`payload` is not valid JSON: {e}"));
     }
-    if let Some(cc) = args.str("client_context") {
+    if let Some(cc) = args.str("client_context")
+        && !has_vars(cc)
+    {
         match serde_json::from_str::<serde_json::Value>(&cc.value()) {
             Ok(serde_json::Value::Object(_)) => {}
             Ok(_) => errors.at(

@@ -154,6 +154,13 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
 /// A missing payload file is reported here, with the path as written, rather than by
 /// `include_str!` with the absolute path it resolved to.
 fn check_payload_file(file: &LitStr, errors: &mut Errors) {
+    if std::path::Path::new(&file.value()).is_absolute() {
+        errors.at(
+            file,
+            "`payload_file` is relative to the package directory, like `\"events/order.json\"`",
+        );
+        return;
+    }
     let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") else {
         return;
     };
@@ -179,7 +186,7 @@ fn list_events(pattern: &LitStr, errors: &mut Errors) -> Vec<EventFile> {
         return Vec::new();
     };
     let value = pattern.value();
-    if value.contains("${") {
+    if args::has_vars(pattern) {
         errors.at(
             pattern,
             "`events` is listed at compile time, so it cannot use `${VAR}`",
@@ -580,6 +587,45 @@ mod tests {
         .to_string();
         assert!(out.contains("is not a file"), "{out}");
         assert!(out.contains("async fn from_file"), "{out}");
+    }
+
+    #[test]
+    fn an_absolute_payload_file_is_refused() {
+        let out = expand(
+            quote!(function = "f", payload_file = "/etc/hostname"),
+            quote!(
+                async fn from_file() {}
+            ),
+        )
+        .to_string();
+        assert!(
+            out.contains("is relative to the package directory"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn json_with_variables_is_checked_at_run_time() {
+        let out = expand(
+            quote!(
+                function = "f",
+                payload = r#"{"n": ${N}}"#,
+                client_context = "${CC}"
+            ),
+            quote!(
+                async fn with_vars() {}
+            ),
+        )
+        .to_string();
+        assert!(!out.contains("compile_error"), "{out}");
+        let bad = expand(
+            quote!(function = "f", payload = r#"{"n": }"#),
+            quote!(
+                async fn without_vars() {}
+            ),
+        )
+        .to_string();
+        assert!(bad.contains("is not valid JSON"), "{bad}");
     }
 
     #[test]

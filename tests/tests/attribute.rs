@@ -187,8 +187,7 @@ fn throttling_is_retried_with_a_backoff() {
     harness.block_on(async {
         let target = Target::resolve(env!("CARGO_MANIFEST_DIR").as_ref(), None).unwrap();
         let client = harness.client(&target).await.unwrap();
-        let quick =
-            Invocation::new("limited").payload(r#"{"action": "respond_bytes", "bytes": 1}"#);
+        let quick = Invocation::new("limited").payload(r#"{"action": "count"}"#);
         let sleep = |ms: u64| {
             let client = client.clone();
             let invocation =
@@ -203,6 +202,14 @@ fn throttling_is_retried_with_a_backoff() {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let outcome = quick.send(&client).await.expect("retried until accepted");
         assert_eq!(outcome.status_code, 200);
+        // It ran on the one instance after the sleep (its third invocation), not on a second
+        // instance beside it: it was refused while the sleep ran.
+        assert_eq!(
+            outcome.payload_json().unwrap()["served"],
+            3,
+            "{}",
+            outcome.payload_text()
+        );
         running.await.unwrap().unwrap();
 
         // Still throttled after every retry (about 0.7 s of backoff) while a long one runs.
@@ -213,4 +220,32 @@ fn throttling_is_retried_with_a_backoff() {
         assert!(error.to_string().contains("(after 4 attempts)"), "{error}");
         running.await.unwrap().unwrap();
     });
+}
+
+/// Every key at once, compiled by `cargo test`: trybuild builds its pass cases without
+/// `--test`, where the generated `#[test]`s vanish, so only here is the expansion of each key
+/// type-checked. Never run: the endpoint and the role do not exist.
+#[lambda_test(
+    function = "probe",
+    qualifiers = ["live", "1"],
+    same_payload = true,
+    payload = r#"{"action": "respond_bytes", "bytes": 3}"#,
+    log = "tail",
+    client_context = r#"{"custom": {"a": "b"}}"#,
+    tenant_id = "tenant-1",
+    max_duration_ms = 1000,
+    max_memory_mb = 128,
+    max_init_ms = 500,
+    redact = { r"\d+" = "[n]" },
+    region = "eu-west-1",
+    profile = "${AWS_PROFILE}",
+    role_arn = "arn:aws:iam::123456789012:role/tester",
+    connect_timeout_ms = 500,
+    read_timeout_ms = 5000,
+    retries = 2,
+    endpoint_url = "http://127.0.0.1:9"
+)]
+#[ignore = "type-checks the expansion of every key; its endpoint and role are fictional"]
+async fn every_key_type_checks(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 200);
 }

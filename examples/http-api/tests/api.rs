@@ -4,7 +4,8 @@
 
 use lambda_test::{Outcome, lambda_test};
 
-/// One test per event file; a new file in `events/` is a new test at the next build.
+/// One test per event file. Cargo does not watch the folder: after adding a file, touch this
+/// test file (or `cargo clean -p http-api`) so the attribute lists the folder again.
 #[lambda_test(
     function = "http-api",
     events = "events/*.json",
