@@ -6,8 +6,6 @@
 //! cargo bench -p lambda-test --bench emulator                 # everything, against `lambda-test serve`
 //! cargo bench -p lambda-test --bench emulator -- --endpoint http://127.0.0.1:9000 --function echo
 //!                                                             # only the load levels, any endpoint
-//! ```
-//!
 //! cargo bench -p lambda-test --bench emulator -- --function-alone   # the function alone (below)
 //! ```
 //!
@@ -18,7 +16,6 @@
 //! nothing in front of it (not a strict bound: an emulator's Runtime API can serve the runtime
 //! faster than this one does).
 //!
-//! ```text
 //! Options: `--levels 1,8,64`, `--duration <s>` (measured, per level), `--warmup <s>`,
 //! `--label <name>` (of the `RESULT` lines), `--cold <n>` (cold starts), `--skip-cold`.
 //! `LAMBDA_BENCH_FUNCTION_BIN` replaces the `probe` example as the function binary.
@@ -180,7 +177,6 @@ async fn serve_bench(
         client.invoke(ECHO).await.expect("warm invoke");
     }
     let (one, _) = rss_kb(pid).expect("rss");
-    let (_, fn_one) = children_rss_kb(pid);
     // Eight callers at once: every one that finds no idle instance starts one.
     let burst: Vec<_> = (0..8)
         .map(|_| {
@@ -207,7 +203,6 @@ async fn serve_bench(
         (eight.saturating_sub(one)) / (instances.max(2) as u64 - 1),
         mib(fn_eight / instances.max(1) as u64),
     );
-    let _ = fn_one;
 
     // Load levels; RSS sampled every 20 ms during the last (64-way) one.
     let mut results: Vec<LoadResult> = Vec::new();
@@ -269,16 +264,7 @@ async fn own_init(bin: &Path) -> Duration {
     let started = Instant::now();
     let mut child = tokio::process::Command::new(bin)
         .env_clear()
-        .envs([
-            ("AWS_LAMBDA_RUNTIME_API", api.as_str()),
-            ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/echo"),
-            ("AWS_REGION", "us-east-1"),
-            ("_HANDLER", "bootstrap"),
-        ])
+        .envs(function_env(&api))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -481,12 +467,13 @@ async fn cold_bench(bin: &Path, n: usize) {
         cold_ms - warm_ms - own_ms,
         cold_ms - warm_ms - init_ms,
     );
+    let (cold, own) = (common::stats(&cold), common::stats(&own));
     println!(
         "# cold p50 {} ms, max {} ms; own init p50 {} ms, max {} ms",
-        ms(common::stats(&cold).p50),
-        ms(common::stats(&cold).max),
-        ms(common::stats(&own).p50),
-        ms(common::stats(&own).max),
+        ms(cold.p50),
+        ms(cold.max),
+        ms(own.p50),
+        ms(own.max),
     );
     emulator.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);

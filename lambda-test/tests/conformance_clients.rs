@@ -21,6 +21,8 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+mod support;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use regex::Regex;
@@ -58,10 +60,7 @@ fn venv_bin(tool: &str) -> PathBuf {
 
 /// The `probe` example, which `cargo test` builds next to the server binary.
 fn probe_bin() -> PathBuf {
-    let probe = Path::new(env!("CARGO_BIN_EXE_lambda-test"))
-        .parent()
-        .expect("the binary has a directory")
-        .join("examples/probe");
+    let probe = support::examples_dir().join("probe");
     assert!(
         probe.is_file(),
         "{} is missing: `cargo test -p lambda-test` builds the probe example",
@@ -565,11 +564,6 @@ fn proc_stat(pid: u32) -> Option<(char, u32)> {
     let state = fields.next()?.chars().next()?;
     let parent = fields.next()?.parse().ok()?;
     Some((state, parent))
-}
-
-/// Running (a zombie or a vanished process is gone).
-fn alive(pid: u32) -> bool {
-    matches!(proc_stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
 }
 
 /// Every process below `root` (children, their children, ...).
@@ -1182,8 +1176,9 @@ fn boto3_function_errors_crashes_and_timeouts() {
         "{timeout_tail:?}"
     );
     let duration = timeout_tail.field("Duration");
+    // Bounds from the function, not the machine: killed at 1 s, before its 3 s sleep ends.
     assert!(
-        (1000.0..2500.0).contains(&duration),
+        (1000.0..3000.0).contains(&duration),
         "ended at the 1 s timeout, not after the 3 s sleep: {timeout_tail:?}"
     );
     let after_timeout = &results[6];
@@ -1503,7 +1498,10 @@ fn serve_logs_each_invocation_binds_loopback_and_stops_cleanly_on_sigterm() {
     // The instances are the server's children (the probe's child below it), alive now.
     let tree = descendants(server.pid());
     for pid in [probe_pid, child_pid, live_pid, py_pid] {
-        assert!(alive(pid), "{pid} runs before the server stops");
+        assert!(
+            support::process_alive(pid),
+            "{pid} runs before the server stops"
+        );
         assert!(tree.contains(&pid), "{pid} is below the server: {tree:?}");
     }
     assert_eq!(proc_stat(probe_pid).map(|s| s.1), Some(server.pid()));
@@ -1517,10 +1515,14 @@ fn serve_logs_each_invocation_binds_loopback_and_stops_cleanly_on_sigterm() {
         stopped.stderr
     );
     let deadline = Instant::now() + Duration::from_secs(3);
-    while tree.iter().any(|pid| alive(*pid)) && Instant::now() < deadline {
+    while tree.iter().any(|pid| support::process_alive(*pid)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let left: Vec<u32> = tree.iter().copied().filter(|pid| alive(*pid)).collect();
+    let left: Vec<u32> = tree
+        .iter()
+        .copied()
+        .filter(|pid| support::process_alive(*pid))
+        .collect();
     assert!(
         left.is_empty(),
         "processes left behind by the server: {left:?}"
