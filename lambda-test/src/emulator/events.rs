@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::function::Function;
-use super::instance::{Invoke, civil_from_days};
+use super::instance::Invoke;
 
 /// An event that failed on every attempt: the on-failure destination record AWS writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -143,7 +143,7 @@ impl EventQueue {
                         attempts,
                         request_payload: parse(&invoke.payload),
                         response_payload: parse(&completed.payload),
-                        timestamp: rfc3339_now(),
+                        timestamp: super::clock::rfc3339_millis(std::time::SystemTime::now()),
                     });
                     return;
                 }
@@ -194,21 +194,4 @@ impl EventQueue {
     pub fn pending(&self) -> usize {
         *self.pending.borrow()
     }
-}
-
-/// Now as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-fn rfc3339_now() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = now.as_secs();
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        now.subsec_millis()
-    )
 }

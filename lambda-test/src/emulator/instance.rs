@@ -553,7 +553,7 @@ fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap
     let name = &settings.function_name;
     let stream = format!(
         "{}/[{}]{}",
-        today(),
+        super::clock::log_stream_date(std::time::SystemTime::now()),
         settings.version,
         uuid::Uuid::new_v4().simple()
     );
@@ -581,31 +581,6 @@ fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap
     }
     env.extend(settings.environment.clone());
     env
-}
-
-/// `YYYY/MM/DD` in UTC, for log stream names.
-fn today() -> String {
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-        / 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
-    format!("{y:04}/{m:02}/{d:02}")
-}
-
-/// Days since 1970-01-01 to a (year, month, day) date (Howard Hinnant's algorithm).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 /// Go's `ProcessState.String()` wording, which AWS's messages use (RAPID is written in Go).
@@ -672,11 +647,5 @@ mod tests {
             exit_reason(Some(ExitStatus::from_raw(9))),
             "Runtime exited with error: signal: killed"
         );
-    }
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_414), (2025, 11, 22));
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod aws_error;
+mod clock;
 pub mod control;
 pub mod events;
 pub mod function;
