@@ -70,37 +70,33 @@
 //! - `emulator` (default): the embedded local Lambda and the `lambda-test serve` binary.
 //! - `macros` (default): the `#[lambda_test]` attribute.
 
+mod attr;
+mod client;
 #[cfg(feature = "emulator")]
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
-mod harness;
-mod invocation;
-mod outcome;
-mod runner;
-#[cfg(feature = "emulator")]
-mod shared;
-mod tail_log;
+mod local;
 
 /// The name of the config file the local Lambda reads from a package directory.
 pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 
-pub use error::Error;
 #[cfg(feature = "emulator")]
-pub use harness::Local;
-pub use harness::{ClientOptions, Harness, Target};
-pub use invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
+pub use client::harness::Local;
+pub use client::harness::{ClientOptions, Harness, Target};
+pub use client::invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
+pub use client::outcome::{Outcome, Redactions, SnapshotRecord};
+pub use client::tail_log::{Report, TailLog};
+pub use error::Error;
 #[doc = include_str!("../docs/lambda_test.md")]
 #[cfg(feature = "macros")]
 pub use lambda_test_macros::lambda_test;
-pub use outcome::{Outcome, Redactions, SnapshotRecord};
-pub use tail_log::{Report, TailLog};
 
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::runner::TestArgs;
+    pub use crate::attr::TestArgs;
     pub use insta;
 
     /// Runs the test body on the harness runtime.

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
-use super::aws_error::AwsError;
+use crate::emulator::api::error::AwsError;
 
 type HmacSha256 = Hmac<Sha256>;
 

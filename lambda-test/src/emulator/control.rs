@@ -115,7 +115,7 @@ pub(super) fn router(shared: Arc<Shared>) -> axum::Router {
         );
     axum::Router::new()
         .nest(PREFIX, control)
-        .fallback(super::invoke_api::handle)
+        .fallback(crate::emulator::api::invoke::handle)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             track,

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::function::Function;
 use super::instance::Invoke;
+use crate::emulator::functions::Function;
 
 /// An event that failed on every attempt: the on-failure destination record AWS writes.
 #[derive(Debug, Clone, Serialize, Deserialize)]

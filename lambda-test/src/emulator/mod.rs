@@ -14,26 +14,24 @@
 //! ```
 //!
 //! The parts, as the Lambda service has them:
-//! - [`invoke_api`]: the front end callers talk to (validation, errors, invocation types);
-//! - [`function`]: functions, versions, aliases and the warm instances of each version;
-//! - [`instance`]: one execution environment (a process) and its lifecycle;
+//! - [`api`]: the front end callers talk to (names, validation, errors, invocation types);
+//! - [`auth`]: SigV4 verification and permissions;
+//! - [`functions`]: functions, versions, aliases and the warm instances of each version;
+//! - [`instance`]: one execution environment (a process), its lifecycle, and the watchdog
+//!   that leaves no process behind;
 //! - [`runtime_api`]: the API the process polls, one listener per instance;
 //! - [`events`]: the queue of `Event` invocations, with retries and dead letters;
 //! - [`logs`]: captured output and the START/END/REPORT lines;
-//! - [`reaper`]: the watchdog that leaves no process behind;
 //! - [`control`]: what test processes sharing one local Lambda reach over HTTP.
 
+pub mod api;
 pub mod auth;
-pub mod aws_error;
 mod clock;
 pub mod control;
 pub mod events;
-pub mod function;
+pub mod functions;
 pub mod instance;
-pub mod invoke_api;
 pub mod logs;
-pub mod names;
-pub mod reaper;
 pub mod runtime_api;
 
 use std::net::SocketAddr;
@@ -46,7 +44,7 @@ use crate::Error;
 use crate::config::Config;
 use events::EventQueue;
 pub use events::{DeadLetter, EventStats};
-use function::Registry;
+use functions::Registry;
 
 /// What the Invoke API handlers share.
 pub struct Shared {
@@ -59,7 +57,7 @@ pub struct Shared {
 
 fn invoke_router(shared: Arc<Shared>) -> axum::Router {
     axum::Router::new()
-        .fallback(invoke_api::handle)
+        .fallback(api::invoke::handle)
         .with_state(shared)
 }
 

@@ -12,12 +12,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use percent_encoding::percent_decode_str;
 
-use super::Shared;
-use super::aws_error::AwsError;
-use super::function::Function;
-use super::instance::Invoke;
-use super::logs;
-use super::names::{self, FunctionRef};
+use crate::emulator::Shared;
+use crate::emulator::api::error::AwsError;
+use crate::emulator::api::names::{self, FunctionRef};
+use crate::emulator::functions::Function;
+use crate::emulator::instance::Invoke;
+use crate::emulator::logs;
 
 /// Synchronous request payload limit.
 pub const SYNC_PAYLOAD_LIMIT: usize = 6_291_456;

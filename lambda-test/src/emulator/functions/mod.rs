@@ -9,11 +9,11 @@ use std::time::Duration;
 use axum::body::Bytes;
 use serde_json::json;
 
-use super::aws_error::AwsError;
 use super::instance::{Completed, Instance, InvalidEntrypoint, Invoke, VersionSettings};
 use super::logs::{self, ReportStatus};
 use crate::Error;
 use crate::config::{AliasConfig, Config, FunctionConfig};
+use crate::emulator::api::error::AwsError;
 use tokio::sync::oneshot;
 
 /// Every function of a config.

@@ -16,9 +16,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
+pub mod reaper;
+
 use super::logs::{self, LogCapture, ReportStatus};
-use super::reaper::Reaper;
 use super::runtime_api::{self, Delivery, RuntimeResult, RuntimeState};
+use reaper::Reaper;
 
 /// On-demand init may take this long before it counts as timed out.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -19,7 +19,7 @@
 //! - **When it stops**: every process using it holds a shared lock on `users` until it exits.
 //!   The server stops, removing `endpoint` first, once no process holds that lock, no request has
 //!   been in flight for [`IDLE`], and no `Event` is queued. Its functions go with it; if it is
-//!   killed, its watchdog stops them (`emulator::reaper`). While it runs, `pid` holds its
+//!   killed, its watchdog stops them (`emulator::instance::reaper`). While it runs, `pid` holds its
 //!   process id and `server.log` its output. A starting server removes the directories of
 //!   servers that stopped over an hour ago.
 //!

@@ -6,7 +6,7 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::tail_log::{Report, TailLog};
+use crate::client::tail_log::{Report, TailLog};
 
 /// The result of one invocation the service accepted.
 ///

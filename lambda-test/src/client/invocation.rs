@@ -7,8 +7,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::Error;
-use crate::outcome::Outcome;
-use crate::tail_log::TailLog;
+use crate::client::outcome::Outcome;
+use crate::client::tail_log::TailLog;
 
 /// How the function is invoked (`--invocation-type`).
 ///

@@ -6,9 +6,9 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use crate::Error;
-use crate::harness::{ClientOptions, Harness, Target};
-use crate::invocation::{Invocation, InvocationType, LogType};
-use crate::outcome::{Outcome, Redactions, SnapshotRecord};
+use crate::client::harness::{ClientOptions, Harness, Target};
+use crate::client::invocation::{Invocation, InvocationType, LogType};
+use crate::client::outcome::{Outcome, Redactions, SnapshotRecord};
 
 /// The replacement of a `redact` pattern given without one.
 pub const DEFAULT_REDACTION: &str = "[redacted]";
@@ -283,7 +283,7 @@ impl TestArgs {
     #[track_caller]
     pub fn run(&self) -> Outcome {
         #[cfg(feature = "emulator")]
-        crate::shared::note_test_entry();
+        crate::local::shared::note_test_entry();
         let harness = Harness::global();
         let (outcome, mismatch) = match &self.same_payload {
             None => match harness.block_on(self.invoke()) {
@@ -310,7 +310,7 @@ impl TestArgs {
     #[track_caller]
     pub fn run_expect_error(&self) -> Error {
         #[cfg(feature = "emulator")]
-        crate::shared::note_test_entry();
+        crate::local::shared::note_test_entry();
         let code = self.expect_error.as_deref().unwrap_or_default();
         match Harness::global().block_on(self.invoke()) {
             Ok(outcome) => panic!(
@@ -463,7 +463,7 @@ impl TestArgs {
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = &target {
             let local = harness.local(package_dir).await?;
-            if let Ok(name) = crate::emulator::names::parse_function_name(&function) {
+            if let Ok(name) = crate::emulator::api::names::parse_function_name(&function) {
                 local.check_binary(&name.name)?;
             }
         }

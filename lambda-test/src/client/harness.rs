@@ -156,9 +156,9 @@ pub struct Local {
 enum LocalServer {
     InProcess(crate::emulator::Emulator),
     Shared {
-        server: crate::shared::Server,
+        server: crate::local::shared::Server,
         /// This process's view of the functions, for binary checks before any invoke.
-        registry: crate::emulator::function::Registry,
+        registry: crate::emulator::functions::Registry,
     },
 }
 
@@ -340,7 +340,7 @@ impl Harness {
 
     #[cfg(feature = "emulator")]
     async fn start_local(&self, package_dir: PathBuf) -> Result<Arc<Local>, Error> {
-        use crate::shared;
+        use crate::local::shared;
         let config = crate::config::Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
         if let Some(dir) = std::env::var_os(shared::SERVE_ENV) {
             // This process was started to be the shared server (crate::shared).
@@ -360,7 +360,7 @@ impl Harness {
             )
         };
         if shared::enabled() {
-            let registry = crate::emulator::function::Registry::new(&config);
+            let registry = crate::emulator::functions::Registry::new(&config);
             let dir = shared::state_dir(&package_dir, &config, &registry.binaries());
             let joined =
                 tokio::task::spawn_blocking(move || shared::Server::connect_or_start(&dir))
