@@ -726,3 +726,123 @@ async fn signature_scoped_to_another_region_is_refused() {
     );
     assert_eq!(runs.since_last(&emulator).await, 0, "the function ran");
 }
+
+/// Signs with botocore's own SigV4Auth (the signer the defects were found with); botocore
+/// takes a client-set `X-Amz-Content-SHA256` as the payload hash and signs it.
+const BOTOCORE_SIGNER: &str = r#"
+import json, sys
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+a = json.loads(sys.argv[1])
+request = AWSRequest(method="POST", url=a["url"], data=a["body"].encode(), headers=a["headers"])
+SigV4Auth(Credentials("AKIDCI", "ci-secret", a["token"]), "lambda", a["region"]).add_auth(request)
+print(json.dumps(list(request.headers.items())))
+"#;
+
+/// A request signed by botocore for the local Lambda.
+async fn botocore_signed(
+    emulator: &Emulator,
+    region: &str,
+    headers: &[(&str, &str)],
+    token: Option<&str>,
+) -> Wire {
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+    assert!(
+        std::path::Path::new(python).exists(),
+        "botocore is missing: run ./scripts/test-all, which installs it into .venv"
+    );
+    let host = emulator.address().to_string();
+    let request = serde_json::json!({
+        "url": format!("http://{host}{PROBE}"),
+        "body": std::str::from_utf8(BODY).unwrap(),
+        "headers": headers.iter().copied().collect::<BTreeMap<_, _>>(),
+        "region": region,
+        "token": token,
+    });
+    let out = tokio::process::Command::new(python)
+        .args(["-c", BOTOCORE_SIGNER, &request.to_string()])
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signed: Vec<(String, String)> = serde_json::from_slice(&out.stdout).expect("headers");
+    let mut wire = Wire {
+        target: PROBE.to_owned(),
+        headers: vec![("Host".into(), host.into_bytes())],
+        body: BODY.to_vec(),
+    };
+    for (name, value) in signed {
+        wire = wire.add(&name, value);
+    }
+    wire
+}
+
+/// The two defects as they were found: botocore-signed requests, then altered.
+#[tokio::test]
+async fn botocore_signed_requests_altered_after_signing_are_refused() {
+    let (emulator, _) = support::start(FUNCTIONS).await;
+    let mut runs = Runs::new(&emulator).await;
+    let invoke = [("X-Amz-Invocation-Type", "RequestResponse")];
+    let original_hash = hex_sha256(BODY);
+    let with_hash = [invoke[0], ("X-Amz-Content-SHA256", original_hash.as_str())];
+    let unsigned = [invoke[0], ("X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD")];
+    let changed: &[u8] = br#"{"a":2}"#;
+    let rows = [
+        (
+            "unaltered",
+            botocore_signed(&emulator, "us-east-1", &invoke, None).await,
+            Outcome::Runs,
+        ),
+        (
+            "with its body's hash, unaltered",
+            botocore_signed(&emulator, "us-east-1", &with_hash, None).await,
+            Outcome::Runs,
+        ),
+        (
+            "body changed",
+            botocore_signed(&emulator, "us-east-1", &invoke, None)
+                .await
+                .body(changed),
+            INVALID,
+        ),
+        (
+            "body changed under the original's signed hash",
+            botocore_signed(&emulator, "us-east-1", &with_hash, None)
+                .await
+                .body(changed),
+            INVALID,
+        ),
+        (
+            "body changed under UNSIGNED-PAYLOAD",
+            botocore_signed(&emulator, "us-east-1", &unsigned, None)
+                .await
+                .body(changed),
+            INVALID,
+        ),
+        (
+            "signed for eu-west-1",
+            botocore_signed(&emulator, "eu-west-1", &invoke, None).await,
+            INVALID,
+        ),
+        (
+            "signed with a session token",
+            botocore_signed(&emulator, "us-east-1", &invoke, Some("token")).await,
+            UNRECOGNIZED,
+        ),
+    ];
+    for (name, wire, expect) in rows {
+        let (status, error_type) = wire.send(&emulator).await;
+        let ran = runs.since_last(&emulator).await;
+        let outcome = match (status, ran) {
+            (200, 1) => Outcome::Runs,
+            (status, 0) => Outcome::Refused(status, error_type_name(error_type.as_deref())),
+            _ => panic!("{name}: {status} {error_type:?}, ran {ran} times"),
+        };
+        assert_eq!(outcome, expect, "{name}");
+    }
+}
