@@ -582,6 +582,9 @@ fn passing_rows(host: &str) -> Vec<Row> {
         row("a signed x-amz-content-sha256 of the body", signed(Signing { content_sha256: Some(Payload::Hashed), ..Signing::default() }, PROBE), Outcome::Runs),
         row("a signed Qualifier", signed(Signing::default(), &format!("{PROBE}?Qualifier=1")), Outcome::Runs),
         row("a signed colon-qualified name", signed(Signing::default(), "/2015-03-31/functions/probe%3A1/invocations"), Outcome::Runs),
+        // Dot and empty segments normalize away (SDKs normalize too); the route is the same.
+        row("a doubled leading slash in the path", base.clone().target(&format!("/{PROBE}")), Outcome::Runs),
+        row("an absolute-form request target", base.clone().target(&format!("http://{host}{PROBE}")), Outcome::Runs),
     ]
 }
 
