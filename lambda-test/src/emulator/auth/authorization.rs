@@ -4,7 +4,7 @@
 use axum::http::request::Parts;
 
 use super::ALGORITHM;
-use crate::emulator::aws_error::AwsError;
+use crate::emulator::api::error::AwsError;
 
 /// The one `Authorization` header, as text.
 pub(super) fn authorization_header(parts: &Parts) -> Result<&str, AwsError> {
