@@ -161,12 +161,18 @@ mod stream {
         }
         let mut body = vec![0; length];
         reader.read_exact(&mut body)?;
-        Ok((request_id, serde_json::from_slice(&body).unwrap_or(Value::Null)))
+        Ok((
+            request_id,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        ))
     }
 
     /// `POST /response` in streaming mode, chunk by chunk.
     fn respond(api: &str, request_id: &str, event: &Value) {
-        let end = event.get("end").and_then(Value::as_str).unwrap_or("complete");
+        let end = event
+            .get("end")
+            .and_then(Value::as_str)
+            .unwrap_or("complete");
         let mut connection = TcpStream::connect(api).expect("connect to the Runtime API");
         connection.set_nodelay(true).expect("nodelay");
         let trailer = if end == "trailer" {
@@ -184,7 +190,8 @@ mod stream {
         chunk(&mut connection, b"first\n");
         if let Some(gate) = event.get("gate").and_then(Value::as_str) {
             let waited = Instant::now();
-            while !std::path::Path::new(gate).exists() && waited.elapsed() < Duration::from_secs(10) {
+            while !std::path::Path::new(gate).exists() && waited.elapsed() < Duration::from_secs(10)
+            {
                 std::thread::sleep(Duration::from_millis(5));
             }
         }
@@ -208,7 +215,10 @@ mod stream {
         // The status line of the answer; the connection closes after it, as the contract asks.
         let mut status = String::new();
         let _ = BufReader::new(connection).read_line(&mut status);
-        println!("probe: streamed, the Runtime API answered {}", status.trim_end());
+        println!(
+            "probe: streamed, the Runtime API answered {}",
+            status.trim_end()
+        );
     }
 
     fn chunk(connection: &mut TcpStream, data: &[u8]) {

@@ -15,7 +15,8 @@ use lambda_test::emulator::runtime_api::{BodyEnd, ResponseMode};
 use serde_json::{Value, json};
 use support::start;
 
-const STREAMER: &str = "[functions.streamer]\nbin = \"probe\"\ntimeout = 5\nenvironment = { PROBE_STREAM = \"1\" }\n";
+const STREAMER: &str =
+    "[functions.streamer]\nbin = \"probe\"\ntimeout = 5\nenvironment = { PROBE_STREAM = \"1\" }\n";
 
 fn pool() -> std::sync::Arc<VersionPool> {
     let dir = support::temp_dir();
@@ -47,9 +48,7 @@ fn invoke(payload: Value) -> Invoke {
 async fn a_streaming_runtimes_chunks_arrive_before_its_last_chunk_is_written() {
     let pool = pool();
     let gate = support::temp_dir().join("gate");
-    let streaming = pool
-        .invoke_streaming(invoke(json!({ "gate": gate })))
-        .await;
+    let streaming = pool.invoke_streaming(invoke(json!({ "gate": gate }))).await;
     let Answer::Response { head, mut body } = streaming.answer else {
         panic!("the runtime answers with a response");
     };

@@ -120,7 +120,10 @@ impl VersionPool {
     /// instance finishes its invocation in the background and comes back to the pool then.
     pub async fn invoke(self: &Arc<Self>, invoke: Invoke) -> Completed {
         let log_wanted = invoke.log_wanted;
-        self.invoke_streaming(invoke).await.collect(log_wanted).await
+        self.invoke_streaming(invoke)
+            .await
+            .collect(log_wanted)
+            .await
     }
 
     /// A warm instance; or one finishing its last invocation, if one comes back within
@@ -208,8 +211,7 @@ impl VersionPool {
             init_duration: None,
             status: ReportStatus::Error(error_type),
         }));
-        let document =
-            ErrorDocument::new(error_type, logs::error_message(id, reason)).to_bytes();
+        let document = ErrorDocument::new(error_type, logs::error_message(id, reason)).to_bytes();
         StreamingInvocation {
             executed_version: self.settings.version.clone(),
             answer: Answer::Failed(document.clone()),

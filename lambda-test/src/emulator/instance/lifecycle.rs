@@ -13,9 +13,7 @@ use tokio::time::sleep_until;
 
 use super::process::exit_reason;
 use super::{Answer, Finished, Instance, Invoke};
-use crate::emulator::logs::{
-    self, InvocationLog, LogFormat, PlatformEvent, Report, ReportStatus,
-};
+use crate::emulator::logs::{self, InvocationLog, LogFormat, PlatformEvent, Report, ReportStatus};
 use crate::emulator::runtime_api::{BodyEnd, BodyEnded, Delivery, ErrorDocument, RuntimeResult};
 
 /// On-demand init may take this long before it counts as timed out.
@@ -276,7 +274,10 @@ impl Instance {
         let (document, error_type) = match self.state.init_error() {
             Some(init) => {
                 let error_type = init.error_type;
-                (init.body, error_type.unwrap_or_else(|| "Runtime.Unknown".to_owned()))
+                (
+                    init.body,
+                    error_type.unwrap_or_else(|| "Runtime.Unknown".to_owned()),
+                )
             }
             None => {
                 let message = logs::error_message(&run.request_id, &exit_reason(status));

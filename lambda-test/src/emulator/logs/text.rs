@@ -32,7 +32,10 @@ impl Renderer for Text {
             PlatformEvent::Timeout {
                 request_id,
                 timeout,
-            } => format!("{}\n", super::platform::timeout_message(request_id, *timeout)),
+            } => format!(
+                "{}\n",
+                super::platform::timeout_message(request_id, *timeout)
+            ),
         };
         out.extend_from_slice(line.as_bytes());
     }

@@ -315,7 +315,10 @@ mod tests {
 
     #[test]
     fn response_modes_from_the_header() {
-        assert_eq!(ResponseMode::from_header(None), Some(ResponseMode::Buffered));
+        assert_eq!(
+            ResponseMode::from_header(None),
+            Some(ResponseMode::Buffered)
+        );
         assert_eq!(
             ResponseMode::from_header(Some(b"streaming")),
             Some(ResponseMode::Streaming)

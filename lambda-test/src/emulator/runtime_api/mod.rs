@@ -23,8 +23,8 @@ mod state;
 
 pub use body::{BodyEnd, BodyEnded, ResponseBody, ResponseHead, ResponseMode};
 pub use error::ErrorDocument;
-pub use state::{Delivery, InitError, RuntimeResult, RuntimeState};
 use state::InFlight;
+pub use state::{Delivery, InitError, RuntimeResult, RuntimeState};
 
 /// The most a runtime may POST to `/response` in buffered mode: 6 MiB + 100 bytes.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
