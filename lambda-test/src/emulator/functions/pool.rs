@@ -238,7 +238,7 @@ impl StreamingInvocation {
                     BodyEnd::ErrorTrailer {
                         error_type,
                         error_body,
-                    } => (trailer_document(&error_type, error_body), true),
+                    } => (ErrorDocument::or_empty_body(error_body, &error_type), true),
                     // No answer after all: the invocation's end tells what happened.
                     BodyEnd::Truncated => return ended(self.executed_version, self.finished).await,
                 }
@@ -285,14 +285,4 @@ fn response_too_large() -> Bytes {
         ),
     )
     .to_bytes()
-}
-
-/// The error document of a streamed body that ended with error trailers: the decoded
-/// `Error-Body` when there is one, as `/error`'s body is taken verbatim.
-fn trailer_document(error_type: &str, error_body: Bytes) -> Bytes {
-    if error_body.is_empty() {
-        ErrorDocument::new(error_type, "").to_bytes()
-    } else {
-        error_body
-    }
 }

@@ -6,10 +6,8 @@
 //! the runtime's next `GET /next`, which ends the invocation, and writes END and REPORT. A
 //! caller who reads no log is answered between the two, as on Lambda.
 //!
-//! - [`process`](self): spawn, exit, kill, graceful shutdown;
-//! - `lifecycle`: the steps of one invocation;
-//! - `memory`: peak memory for REPORT;
-//! - [`reaper`]: no process left behind.
+//! Its files: `process` (spawn, exit, kill, graceful shutdown), `lifecycle` (the steps of one
+//! invocation), `memory` (peak memory for REPORT) and [`reaper`] (no process left behind).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -24,6 +24,17 @@ impl ErrorDocument {
         }
     }
 
+    /// A runtime's error body as the caller sees it: verbatim, or a document of `error_type`
+    /// with an empty message when the body is empty (AWS's answer for an empty body is
+    /// unconfirmed, lambda-api.md 5.3).
+    pub fn or_empty_body(body: Bytes, error_type: &str) -> Bytes {
+        if body.is_empty() {
+            ErrorDocument::new(error_type, "").to_bytes()
+        } else {
+            body
+        }
+    }
+
     /// The JSON text.
     pub fn to_bytes(&self) -> Bytes {
         Bytes::from(serde_json::to_vec(self).expect("two strings always serialize"))
@@ -43,6 +54,14 @@ mod tests {
             Bytes::from_static(
                 br#"{"errorMessage":"RequestId: 1 Error: \"x\"","errorType":"Runtime.ExitError"}"#
             )
+        );
+        assert_eq!(
+            ErrorDocument::or_empty_body(Bytes::new(), "Runtime.Unknown"),
+            Bytes::from_static(br#"{"errorMessage":"","errorType":"Runtime.Unknown"}"#)
+        );
+        assert_eq!(
+            ErrorDocument::or_empty_body(Bytes::from_static(b"kept"), "Runtime.Unknown"),
+            Bytes::from_static(b"kept")
         );
         let back: ErrorDocument = serde_json::from_slice(&document.to_bytes()).unwrap();
         assert_eq!(back, document);

@@ -296,17 +296,13 @@ async fn error(
     }
 }
 
-/// The error document as the caller sees it: verbatim, or synthesized when empty
-/// (AWS's answer for an empty body is unconfirmed, lambda-api.md 5.3).
+/// The error document as the caller sees it, typed by the runtime's header.
 fn error_body(bytes: Bytes, headers: &HeaderMap) -> Bytes {
-    if !bytes.is_empty() {
-        return bytes;
-    }
     let error_type = headers
         .get("lambda-runtime-function-error-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("Runtime.Unknown");
-    ErrorDocument::new(error_type, "").to_bytes()
+    ErrorDocument::or_empty_body(bytes, error_type)
 }
 
 async fn init_error(
