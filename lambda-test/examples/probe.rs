@@ -15,7 +15,7 @@
 //! `Lambda-Runtime-Function-Response-Mode: streaming`, a chunk `first\n`, then, once the file
 //! the event's `gate` names exists (at once without `gate`), either a chunk `last\n` and the end
 //! (`end` missing or `complete`), the error trailers (`end: "trailer"`), or an exit in the middle
-//! of the body (`end: "exit"`).
+//! of the body (`end: "exit"`). The event's `mode` replaces `streaming` in the mode header.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -173,6 +173,10 @@ mod stream {
             .get("end")
             .and_then(Value::as_str)
             .unwrap_or("complete");
+        let mode = event
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("streaming");
         let mut connection = TcpStream::connect(api).expect("connect to the Runtime API");
         connection.set_nodelay(true).expect("nodelay");
         let trailer = if end == "trailer" {
@@ -183,7 +187,7 @@ mod stream {
         write!(
             connection,
             "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nHost: {api}\r\n\
-             Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n\
+             Lambda-Runtime-Function-Response-Mode: {mode}\r\nTransfer-Encoding: chunked\r\n\
              Content-Type: text/plain\r\n{trailer}\r\n"
         )
         .expect("write the head");

@@ -150,3 +150,37 @@ async fn a_runtime_exiting_mid_body_is_an_exit_error() {
         "Runtime exited with error: exit status 7"
     );
 }
+
+/// A response mode other than `streaming` fails the invocation as RIE does, and the runtime
+/// gets 400 `InvalidFunctionResponseMode`; it stays warm.
+#[tokio::test]
+async fn an_unknown_response_mode_fails_the_invocation() {
+    let (_emulator, client) = start(STREAMER).await;
+    let out = client
+        .invoke()
+        .function_name("streamer")
+        .payload(Blob::new(r#"{"mode":"chunky"}"#))
+        .log_type(LogType::Tail)
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let payload: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(payload["errorType"], "Runtime.InvalidResponseModeHeader");
+    let log = base64::engine::general_purpose::STANDARD
+        .decode(out.log_result().unwrap())
+        .unwrap();
+    let log = String::from_utf8(log).unwrap();
+    assert!(
+        log.contains("the Runtime API answered HTTP/1.1 400"),
+        "{log}"
+    );
+    let again = client
+        .invoke()
+        .function_name("streamer")
+        .payload(Blob::new("{}"))
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(again.payload().unwrap().as_ref(), b"first\nlast\n");
+}
