@@ -181,7 +181,8 @@ async fn response(
     };
     let mode_header = headers.get("lambda-runtime-function-response-mode");
     let Some(mode) = ResponseMode::from_header(mode_header.map(HeaderValue::as_bytes)) else {
-        let _ = read_body(body, MAX_STREAMED_RESPONSE_BYTES).await;
+        // Read to its end and kept nowhere.
+        let _ = read_body(body, 0).await;
         let _ = result.send(RuntimeResult::InvalidResponseMode);
         return runtime_error(
             StatusCode::BAD_REQUEST,
