@@ -9,6 +9,13 @@
 //! Init behaviour comes from the environment: `PROBE_INIT=exit|panic|sleep:<ms>`, and
 //! `PROBE_GRACEFUL=1` registers the graceful-shutdown extension, whose hook writes `graceful` to
 //! the file `PROBE_SHUTDOWN_FILE` names; with `PROBE_SHUTDOWN_HANG=1` that hook never ends.
+//!
+//! `PROBE_STREAM=1` makes it a streaming runtime instead, written on raw HTTP/1.1 (no runtime
+//! library streams exactly what a test needs to see): it answers each event with
+//! `Lambda-Runtime-Function-Response-Mode: streaming`, a chunk `first\n`, then, once the file
+//! the event's `gate` names exists (at once without `gate`), either a chunk `last\n` and the end
+//! (`end` missing or `complete`), the error trailers (`end: "trailer"`), or an exit in the middle
+//! of the body (`end: "exit"`). The event's `mode` replaces `streaming` in the mode header.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -78,6 +85,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    if std::env::var_os("PROBE_STREAM").is_some() {
+        stream::serve();
+    }
     match std::env::var("PROBE_INIT").as_deref() {
         Ok("exit") => {
             eprintln!("probe: failing init");
@@ -104,4 +114,121 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .await;
     }
     lambda_runtime::run(service_fn(handle)).await
+}
+
+/// The streaming runtime of `PROBE_STREAM=1`, on blocking sockets.
+mod stream {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    /// Serves events until the Runtime API goes away.
+    pub fn serve() -> ! {
+        let api = std::env::var("AWS_LAMBDA_RUNTIME_API").expect("AWS_LAMBDA_RUNTIME_API");
+        loop {
+            let Ok((request_id, event)) = next(&api) else {
+                std::process::exit(0);
+            };
+            respond(&api, &request_id, &event);
+        }
+    }
+
+    /// `GET /next`: the request id and the event.
+    fn next(api: &str) -> std::io::Result<(String, Value)> {
+        let mut connection = TcpStream::connect(api)?;
+        write!(
+            connection,
+            "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: {api}\r\n\r\n"
+        )?;
+        let mut reader = BufReader::new(connection);
+        let (mut request_id, mut length) = (String::new(), 0usize);
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line)?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                match name.to_ascii_lowercase().as_str() {
+                    "lambda-runtime-aws-request-id" => request_id = value.trim().to_owned(),
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body)?;
+        Ok((
+            request_id,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// `POST /response` in streaming mode, chunk by chunk.
+    fn respond(api: &str, request_id: &str, event: &Value) {
+        let end = event
+            .get("end")
+            .and_then(Value::as_str)
+            .unwrap_or("complete");
+        let mode = event
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("streaming");
+        let mut connection = TcpStream::connect(api).expect("connect to the Runtime API");
+        connection.set_nodelay(true).expect("nodelay");
+        let trailer = if end == "trailer" {
+            "Trailer: Lambda-Runtime-Function-Error-Type\r\nTrailer: Lambda-Runtime-Function-Error-Body\r\n"
+        } else {
+            ""
+        };
+        write!(
+            connection,
+            "POST /2018-06-01/runtime/invocation/{request_id}/response HTTP/1.1\r\nHost: {api}\r\n\
+             Lambda-Runtime-Function-Response-Mode: {mode}\r\nTransfer-Encoding: chunked\r\n\
+             Content-Type: text/plain\r\n{trailer}\r\n"
+        )
+        .expect("write the head");
+        chunk(&mut connection, b"first\n");
+        if let Some(gate) = event.get("gate").and_then(Value::as_str) {
+            let waited = Instant::now();
+            while !std::path::Path::new(gate).exists() && waited.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        match end {
+            "exit" => std::process::exit(7),
+            "trailer" => {
+                // base64 of {"errorMessage":"stream broke","errorType":"Runtime.StreamError"}
+                let body = "eyJlcnJvck1lc3NhZ2UiOiJzdHJlYW0gYnJva2UiLCJlcnJvclR5cGUiOiJSdW50aW1lLlN0cmVhbUVycm9yIn0=";
+                write!(
+                    connection,
+                    "0\r\nLambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\
+                     Lambda-Runtime-Function-Error-Body: {body}\r\n\r\n"
+                )
+                .expect("write the trailers");
+            }
+            _ => {
+                chunk(&mut connection, b"last\n");
+                connection.write_all(b"0\r\n\r\n").expect("write the end");
+            }
+        }
+        // The status line of the answer; the connection closes after it, as the contract asks.
+        let mut status = String::new();
+        let _ = BufReader::new(connection).read_line(&mut status);
+        println!(
+            "probe: streamed, the Runtime API answered {}",
+            status.trim_end()
+        );
+    }
+
+    fn chunk(connection: &mut TcpStream, data: &[u8]) {
+        write!(connection, "{:x}\r\n", data.len()).expect("write a chunk size");
+        connection.write_all(data).expect("write a chunk");
+        connection.write_all(b"\r\n").expect("write a chunk end");
+        connection.flush().expect("flush");
+    }
 }

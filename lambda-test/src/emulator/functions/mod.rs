@@ -1,20 +1,19 @@
 //! Functions, their versions and aliases, and the warm instances of each version.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Bytes;
-use serde_json::json;
-
-use super::instance::{Completed, Instance, InvalidEntrypoint, Invoke, VersionSettings};
-use super::logs::{self, ReportStatus};
+use super::instance::VersionSettings;
 use crate::Error;
 use crate::config::{AliasConfig, Config, FunctionConfig};
 use crate::emulator::api::error::AwsError;
-use tokio::sync::oneshot;
+
+mod pool;
+
+pub use pool::{Finishing, StreamingInvocation, VersionPool};
 
 /// Every function of a config.
 pub struct Registry {
@@ -39,28 +38,6 @@ pub struct Function {
     bin: Option<(String, Result<PathBuf, Vec<PathBuf>>)>,
     config_path: PathBuf,
 }
-
-/// The warm instances of one version.
-pub struct VersionPool {
-    settings: Arc<VersionSettings>,
-    state: Mutex<PoolState>,
-}
-
-/// What a pool holds, under one lock.
-#[derive(Default)]
-struct PoolState {
-    idle: Vec<Instance>,
-    /// Instances whose caller has its answer but whose invocation is still ending.
-    finishing: usize,
-    /// Callers waiting for a finishing instance, first come first served: an instance that
-    /// comes back goes to the oldest. `None` tells a waiter its instance will not come back.
-    waiters: VecDeque<oneshot::Sender<Option<Instance>>>,
-}
-
-/// How long, at most, a caller waits for an instance that is ending its last invocation
-/// before it starts a new one. Ending takes the runtime's next `GET /next`, normally far less;
-/// the bound keeps a runtime that lingers after its response from holding callers up.
-const FINISHING_WAIT: Duration = Duration::from_millis(100);
 
 impl Registry {
     /// Builds the registry; binaries are located now, so a missing one is known before any invoke.
@@ -335,141 +312,4 @@ fn settings_for(
         account_id: config.emulator.account_id.clone(),
     };
     (settings, lookup)
-}
-
-impl VersionPool {
-    fn new(settings: VersionSettings) -> Self {
-        Self {
-            settings: Arc::new(settings),
-            state: Mutex::new(PoolState::default()),
-        }
-    }
-
-    /// The version's settings.
-    pub fn settings(&self) -> &VersionSettings {
-        &self.settings
-    }
-
-    /// Runs an invocation on a warm instance, or on a new one (a cold start).
-    ///
-    /// A caller who reads no log is answered as soon as the function's result is in; the
-    /// instance finishes its invocation in the background and comes back to the pool then.
-    pub async fn invoke(self: &Arc<Self>, invoke: Invoke) -> Completed {
-        let mut instance = match self.checkout().await {
-            Ok(instance) => instance,
-            Err(e) => return self.invalid_entrypoint(&invoke.request_id, &e.0),
-        };
-        if invoke.log_wanted {
-            let completed = instance.invoke(invoke, &mut None).await;
-            self.checkin(instance, completed.reusable, false);
-            return completed;
-        }
-        let (answer, answered) = oneshot::channel();
-        let pool = Arc::clone(self);
-        // The instance counts as finishing from before the answer goes out, so that the next
-        // caller waits for it rather than cold-starting another.
-        pool.state.lock().expect("pool poisoned").finishing += 1;
-        tokio::spawn(async move {
-            let mut early = Some(answer);
-            let completed = instance.invoke(invoke, &mut early).await;
-            let reusable = completed.reusable;
-            if let Some(answer) = early {
-                let _ = answer.send(completed);
-            }
-            pool.checkin(instance, reusable, true);
-        });
-        answered
-            .await
-            .expect("the invocation task always answers before it ends")
-    }
-
-    /// A warm instance; or one finishing its last invocation, if one comes back within
-    /// [`FINISHING_WAIT`]; or a new one (a cold start).
-    ///
-    /// A caller waits only for an instance no earlier caller is waiting for, and instances go
-    /// to waiters in arrival order: a caller that could lose every race for returning
-    /// instances made the tail latency under concurrency.
-    async fn checkout(&self) -> Result<Instance, InvalidEntrypoint> {
-        let waiting = {
-            let mut state = self.state.lock().expect("pool poisoned");
-            if let Some(instance) = state.idle.pop() {
-                return Ok(instance);
-            }
-            state.waiters.retain(|w| !w.is_closed());
-            (state.finishing > state.waiters.len()).then(|| {
-                let (sender, receiver) = oneshot::channel();
-                state.waiters.push_back(sender);
-                receiver
-            })
-        };
-        if let Some(receiver) = waiting
-            && let Ok(Ok(Some(instance))) = tokio::time::timeout(FINISHING_WAIT, receiver).await
-        {
-            return Ok(instance);
-        }
-        Instance::spawn(Arc::clone(&self.settings)).await
-    }
-
-    fn checkin(&self, instance: Instance, reusable: bool, was_finishing: bool) {
-        let mut state = self.state.lock().expect("pool poisoned");
-        if was_finishing {
-            state.finishing -= 1;
-        }
-        if !reusable {
-            // A waiter counting on this instance starts a new one now instead of waiting.
-            state.waiters.retain(|w| !w.is_closed());
-            if state.waiters.len() > state.finishing
-                && let Some(waiter) = state.waiters.pop_back()
-            {
-                let _ = waiter.send(None);
-            }
-            drop(state);
-            drop(instance);
-            return;
-        }
-        let mut instance = instance;
-        while let Some(waiter) = state.waiters.pop_front() {
-            match waiter.send(Some(instance)) {
-                Ok(()) => return,
-                // That caller gave up waiting: the next one, or the idle list.
-                Err(back) => instance = back.expect("sent an instance"),
-            }
-        }
-        state.idle.push(instance);
-    }
-
-    /// Kills every warm instance (gracefully where an extension asked for it).
-    pub async fn shutdown(&self) {
-        let instances = std::mem::take(&mut self.state.lock().expect("pool poisoned").idle);
-        for instance in instances {
-            instance.shutdown().await;
-        }
-    }
-
-    /// The answer when the entrypoint cannot be started (lambda-api.md 5.6).
-    fn invalid_entrypoint(&self, id: &str, reason: &str) -> Completed {
-        let message = format!("RequestId: {id} Error: {reason}");
-        let mut log = String::new();
-        log.push_str(&logs::start_line(id, &self.settings.version));
-        log.push_str(&format!("{message}\nRuntime.InvalidEntrypoint\n"));
-        log.push_str(&logs::end_line(id));
-        log.push_str(&logs::report_line(&logs::Report {
-            request_id: id,
-            duration: Duration::ZERO,
-            memory_size_mb: self.settings.memory_size,
-            max_memory_used_mb: 0,
-            init_duration: None,
-            status: ReportStatus::Error("Runtime.InvalidEntrypoint"),
-        }));
-        Completed {
-            payload: Bytes::from(
-                json!({"errorType": "Runtime.InvalidEntrypoint", "errorMessage": message})
-                    .to_string(),
-            ),
-            function_error: true,
-            executed_version: self.settings.version.clone(),
-            log: log.into_bytes(),
-            reusable: false,
-        }
-    }
 }

@@ -3,8 +3,8 @@
 //!
 //! The route table mirrors the API's paths.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use axum::Router;
@@ -13,126 +13,24 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
+use http_body_util::BodyExt as _;
 use serde_json::json;
-use tokio::sync::{mpsc, oneshot, watch};
 
-/// The most a runtime may POST to `/response`: 6 MiB + 100 bytes.
+pub mod body;
+mod error;
+mod state;
+
+pub use body::{BodyEnd, BodyEnded, ResponseBody, ResponseHead, ResponseMode};
+pub use error::ErrorDocument;
+use state::InFlight;
+pub use state::{Delivery, InitError, RuntimeResult, RuntimeState};
+
+/// The most a runtime may POST to `/response` in buffered mode: 6 MiB + 100 bytes.
 pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 
-/// An event handed to the runtime by `GET /next`.
-pub struct Delivery {
-    /// `Lambda-Runtime-Aws-Request-Id`.
-    pub request_id: String,
-    /// The event, verbatim.
-    pub payload: Bytes,
-    /// `Lambda-Runtime-Invoked-Function-Arn`.
-    pub invoked_arn: String,
-    /// `Lambda-Runtime-Trace-Id`.
-    pub trace_id: String,
-    /// `Lambda-Runtime-Client-Context` (decoded JSON).
-    pub client_context: Option<String>,
-    /// `Lambda-Runtime-Aws-Tenant-Id`.
-    pub tenant_id: Option<String>,
-    /// Timeout of the function, to compute `Lambda-Runtime-Deadline-Ms` at delivery.
-    pub timeout: std::time::Duration,
-    /// Where the runtime's answer goes.
-    pub result: oneshot::Sender<RuntimeResult>,
-}
-
-/// What the runtime answered for one invocation.
-#[derive(Debug)]
-pub enum RuntimeResult {
-    /// `POST /{id}/response`.
-    Response(Bytes),
-    /// `POST /{id}/error`.
-    Error(Bytes),
-    /// `POST /{id}/response` over [`MAX_RESPONSE_BYTES`].
-    ResponseTooLarge,
-}
-
-struct InFlight {
-    request_id: String,
-    result: oneshot::Sender<RuntimeResult>,
-}
-
-/// An `init/error` report.
-#[derive(Debug, Clone)]
-pub struct InitError {
-    /// The body, returned to the caller verbatim.
-    pub body: Bytes,
-    /// `Lambda-Runtime-Function-Error-Type`.
-    pub error_type: Option<String>,
-}
-
-/// The state shared between one instance's Runtime API and the code driving the instance.
-pub struct RuntimeState {
-    deliveries: tokio::sync::Mutex<mpsc::Receiver<Delivery>>,
-    in_flight: Mutex<Option<InFlight>>,
-    /// Counts `GET /next` requests: a change means the runtime is ready for the next event.
-    polls: watch::Sender<u64>,
-    /// When the current event was handed out (the start of Duration).
-    delivered_at: Mutex<Option<Instant>>,
-    first_poll: OnceLock<Instant>,
-    init_error: Mutex<Option<InitError>>,
-    extension_registered: AtomicBool,
-    closed: watch::Sender<bool>,
-    register_body: serde_json::Value,
-}
-
-impl RuntimeState {
-    /// New state; `deliveries` is fed by the instance, `register_body` answers extension registration.
-    pub fn new(
-        deliveries: mpsc::Receiver<Delivery>,
-        register_body: serde_json::Value,
-    ) -> Arc<Self> {
-        Arc::new(Self {
-            deliveries: tokio::sync::Mutex::new(deliveries),
-            in_flight: Mutex::new(None),
-            polls: watch::channel(0).0,
-            delivered_at: Mutex::new(None),
-            first_poll: OnceLock::new(),
-            init_error: Mutex::new(None),
-            extension_registered: AtomicBool::new(false),
-            closed: watch::channel(false).0,
-            register_body,
-        })
-    }
-
-    /// Watches `GET /next` requests.
-    pub fn polls(&self) -> watch::Receiver<u64> {
-        self.polls.subscribe()
-    }
-
-    /// When init ended (the first `GET /next`).
-    pub fn first_poll(&self) -> Option<Instant> {
-        self.first_poll.get().copied()
-    }
-
-    /// When the current event was handed to the runtime.
-    pub fn delivered_at(&self) -> Option<Instant> {
-        *self.delivered_at.lock().expect("poisoned")
-    }
-
-    /// The `init/error` report, if the runtime made one.
-    pub fn init_error(&self) -> Option<InitError> {
-        self.init_error.lock().expect("poisoned").clone()
-    }
-
-    /// Whether an extension registered (the runtime then gets SIGTERM before SIGKILL).
-    pub fn extension_registered(&self) -> bool {
-        self.extension_registered.load(Ordering::Relaxed)
-    }
-
-    /// Ends every pending long poll; the instance is going away.
-    pub fn close(&self) {
-        self.closed.send_replace(true);
-    }
-
-    async fn closed(&self) {
-        let mut closed = self.closed.subscribe();
-        let _ = closed.wait_for(|c| *c).await;
-    }
-}
+/// The most a streamed response may carry (lambda-extensions.md 1.6: 200 MB).
+pub const MAX_STREAMED_RESPONSE_BYTES: usize = 200 * 1024 * 1024;
 
 /// The Runtime API routes for one instance.
 pub fn router(state: Arc<RuntimeState>) -> Router {
@@ -163,7 +61,7 @@ fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Respons
     (
         status,
         [("content-type", "application/json")],
-        json!({"errorMessage": message, "errorType": error_type}).to_string(),
+        ErrorDocument::new(error_type, message).to_bytes(),
     )
         .into_response()
 }
@@ -243,39 +141,15 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     response
 }
 
-/// Hands the runtime's answer to the waiting invocation, if `id` is the one in flight.
-fn complete(state: &RuntimeState, id: &str, result: RuntimeResult) -> Response {
-    let mut in_flight = state.in_flight.lock().expect("poisoned");
-    match in_flight.take() {
-        Some(f) if f.request_id == id => {
-            let _ = f.result.send(result);
-            accepted_response()
-        }
-        other => {
-            *in_flight = other;
-            runtime_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidRequestID",
-                "Invalid request ID",
-            )
-        }
-    }
-}
-
 /// Reads a body of at most `limit` bytes. A larger one is read to its end and dropped before
 /// the 413 goes out: answering early would close the connection under a runtime still writing,
 /// and `lambda_runtime` exits when its POST fails, where Lambda keeps the instance warm.
 async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, Response> {
-    use http_body_util::BodyExt as _;
     let mut kept = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
-            return Err(runtime_error(
-                StatusCode::BAD_REQUEST,
-                "TruncatedHTTPRequest",
-                "HTTP request detected as truncated",
-            ));
+            return Err(truncated());
         };
         if let Ok(data) = frame.into_data() {
             total = total.saturating_add(data.len());
@@ -285,29 +159,124 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, Response> {
         }
     }
     if total > limit {
-        return Err(runtime_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLarge",
-            &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
-        ));
+        return Err(too_large(limit));
     }
     Ok(Bytes::from(kept))
 }
 
+/// `POST /{id}/response`: the head goes to the invocation at once, the body follows chunk by
+/// chunk. A wrong id or response mode is answered only after the body is read, as a body that
+/// is too large is.
 async fn response(
     State(state): State<Arc<RuntimeState>>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match read_body(body, MAX_RESPONSE_BYTES).await {
-        Ok(bytes) => complete(&state, &id, RuntimeResult::Response(bytes)),
-        Err(rejection) => {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                let _ = complete(&state, &id, RuntimeResult::ResponseTooLarge);
+    let Some(result) = state.take_in_flight(&id) else {
+        return match read_body(body, MAX_RESPONSE_BYTES).await {
+            Ok(_) => invalid_request_id(),
+            Err(rejection) => rejection,
+        };
+    };
+    let mode_header = headers.get("lambda-runtime-function-response-mode");
+    let Some(mode) = ResponseMode::from_header(mode_header.map(HeaderValue::as_bytes)) else {
+        // Read to its end and kept nowhere.
+        let _ = read_body(body, 0).await;
+        let _ = result.send(RuntimeResult::InvalidResponseMode);
+        return runtime_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidFunctionResponseMode",
+            "Invalid function response mode",
+        );
+    };
+    let limit = match mode {
+        ResponseMode::Buffered => MAX_RESPONSE_BYTES,
+        ResponseMode::Streaming => MAX_STREAMED_RESPONSE_BYTES,
+    };
+    let head = ResponseHead {
+        content_type: headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        mode,
+    };
+    let (writer, response_body, ended) = body::channel(limit);
+    let _ = result.send(RuntimeResult::Response {
+        head,
+        body: response_body,
+        ended,
+    });
+    forward(body, writer, limit).await
+}
+
+/// Feeds the request body into the response body, and answers the runtime once it ended.
+async fn forward(mut request: Body, mut writer: body::BodyWriter, limit: usize) -> Response {
+    let mut end = BodyEnd::Complete;
+    while let Some(frame) = request.frame().await {
+        let Ok(frame) = frame else {
+            writer.end(BodyEnd::Truncated).await;
+            return truncated();
+        };
+        match frame.into_data() {
+            Ok(data) => writer.write(data).await,
+            Err(frame) => {
+                if let Some(trailer) = frame.trailers_ref().and_then(error_trailer) {
+                    end = trailer;
+                }
             }
-            rejection
         }
     }
+    if writer.over_limit() {
+        writer.end(BodyEnd::TooLarge).await;
+        return too_large(limit);
+    }
+    writer.end(end).await;
+    accepted_response()
+}
+
+/// The `Lambda-Runtime-Function-Error-*` trailers of a streamed body, if it has them.
+fn error_trailer(trailers: &HeaderMap) -> Option<BodyEnd> {
+    let error_type = trailers
+        .get("lambda-runtime-function-error-type")?
+        .to_str()
+        .ok()?
+        .to_owned();
+    let raw = trailers
+        .get("lambda-runtime-function-error-body")
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    let error_body = base64::engine::general_purpose::STANDARD
+        .decode(raw)
+        .map_or_else(|_| Bytes::copy_from_slice(raw), Bytes::from);
+    Some(BodyEnd::ErrorTrailer {
+        error_type,
+        error_body,
+    })
+}
+
+fn invalid_request_id() -> Response {
+    runtime_error(
+        StatusCode::BAD_REQUEST,
+        "InvalidRequestID",
+        "Invalid request ID",
+    )
+}
+
+fn truncated() -> Response {
+    runtime_error(
+        StatusCode::BAD_REQUEST,
+        "TruncatedHTTPRequest",
+        "HTTP request detected as truncated",
+    )
+}
+
+fn too_large(limit: usize) -> Response {
+    runtime_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+        &format!("Exceeded maximum allowed payload size ({limit} bytes)."),
+    )
 }
 
 async fn error(
@@ -318,24 +287,23 @@ async fn error(
 ) -> Response {
     match read_body(body, MAX_RESPONSE_BYTES).await {
         Ok(bytes) => {
-            let body = error_body(bytes, &headers);
-            complete(&state, &id, RuntimeResult::Error(body))
+            let Some(result) = state.take_in_flight(&id) else {
+                return invalid_request_id();
+            };
+            let _ = result.send(RuntimeResult::Error(error_body(bytes, &headers)));
+            accepted_response()
         }
         Err(rejection) => rejection,
     }
 }
 
-/// The error document as the caller sees it: verbatim, or synthesized when empty
-/// (AWS's answer for an empty body is unconfirmed, lambda-api.md 5.3).
+/// The error document as the caller sees it, typed by the runtime's header.
 fn error_body(bytes: Bytes, headers: &HeaderMap) -> Bytes {
-    if !bytes.is_empty() {
-        return bytes;
-    }
     let error_type = headers
         .get("lambda-runtime-function-error-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("Runtime.Unknown");
-    Bytes::from(json!({"errorType": error_type, "errorMessage": ""}).to_string())
+    ErrorDocument::or_empty_body(bytes, error_type)
 }
 
 async fn init_error(

@@ -1,0 +1,258 @@
+//! The function process: its start with the Lambda environment and its own Runtime API
+//! listener, its exit, and its end (killed, or retired gracefully).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::reaper::Reaper;
+use super::{Instance, InvalidEntrypoint, VersionSettings};
+use crate::emulator::logs::LogCapture;
+use crate::emulator::runtime_api::{self, Delivery, RuntimeState};
+
+/// How long a runtime that registered an extension gets between SIGTERM and SIGKILL.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// One instance's Runtime API, serving on its own loopback port.
+struct RuntimeApi {
+    address: SocketAddr,
+    state: Arc<RuntimeState>,
+    deliveries: mpsc::Sender<Delivery>,
+    server: JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    async fn start(settings: &VersionSettings) -> Result<RuntimeApi, InvalidEntrypoint> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| InvalidEntrypoint(format!("failed to bind a Runtime API port: {e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| InvalidEntrypoint(e.to_string()))?;
+        let (deliveries, delivery_rx) = mpsc::channel(1);
+        let register_body = json!({
+            "functionName": settings.function_name,
+            "functionVersion": settings.version,
+            "handler": settings.handler,
+            "accountId": settings.account_id,
+        });
+        let state = RuntimeState::new(delivery_rx, register_body);
+        let app = runtime_api::router(Arc::clone(&state));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(RuntimeApi {
+            address,
+            state,
+            deliveries,
+            server,
+        })
+    }
+}
+
+impl Instance {
+    /// Starts the process with the Lambda environment and its own Runtime API listener.
+    pub async fn spawn(settings: Arc<VersionSettings>) -> Result<Instance, InvalidEntrypoint> {
+        let api = RuntimeApi::start(&settings).await?;
+        let io_error = |e: std::io::Error| InvalidEntrypoint(e.to_string());
+        let (reader, writer) = std::io::pipe().map_err(io_error)?;
+        let stderr = writer.try_clone().map_err(io_error)?;
+        let output = LogCapture::start(reader).map_err(io_error)?;
+
+        let mut command = tokio::process::Command::new(&settings.program);
+        command
+            .args(&settings.args)
+            .current_dir(&settings.task_root)
+            .env_clear()
+            .envs(lambda_environment(&settings, &api.address.to_string()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(writer))
+            .stderr(Stdio::from(stderr))
+            .process_group(0);
+        let spawned_at = Instant::now();
+        let Ok(child) = command.spawn() else {
+            api.server.abort();
+            return Err(InvalidEntrypoint(format!(
+                "Couldn't find valid bootstrap(s): [{}]",
+                settings.program.display()
+            )));
+        };
+        // The pipe's write ends now live only in the child (and its children).
+        drop(command);
+        let pid = child.id().expect("a just-spawned child has a pid");
+        Reaper::global().watch(pid);
+        Ok(Instance {
+            settings,
+            pgid: Some(pid),
+            state: api.state,
+            deliveries: api.deliveries,
+            exit: watch_exit(child),
+            output,
+            server: api.server,
+            spawned_at,
+            served: 0,
+            log_wanted: true,
+            max_memory_mb: 0,
+            status: std::fs::File::open(format!("/proc/{pid}/status")).ok(),
+        })
+    }
+
+    /// The exit status, if the process exits within `limit`.
+    pub(super) async fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let mut exit = self.exit.clone();
+        tokio::time::timeout(limit, exit.wait_for(Option::is_some))
+            .await
+            .ok()
+            .and_then(|r| r.ok().and_then(|s| *s))
+    }
+
+    pub(super) fn is_alive(&self) -> bool {
+        self.pgid.is_some() && self.exit.borrow().is_none()
+    }
+
+    /// Kills the process group at once.
+    pub(super) fn kill(&mut self) {
+        self.measure_memory();
+        if let Some(pgid) = self.pgid.take() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid as i32),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+            Reaper::global().forget(pgid);
+        }
+        self.state.close();
+        self.server.abort();
+    }
+
+    /// Stops the instance as Lambda retires one: SIGTERM and a grace period when an
+    /// extension registered (that is what `spawn_graceful_shutdown_handler` waits for), then SIGKILL.
+    pub async fn shutdown(mut self) {
+        if let Some(pgid) = self.pgid
+            && self.state.extension_registered()
+            && self.exit.borrow().is_none()
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pgid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+            self.wait_exit(SHUTDOWN_GRACE).await;
+        }
+        self.kill();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The child's exit status once it exits, `None` until then.
+fn watch_exit(mut child: tokio::process::Child) -> watch::Receiver<Option<ExitStatus>> {
+    let (exit_tx, exit) = watch::channel(None);
+    tokio::spawn(async move {
+        let status = child
+            .wait()
+            .await
+            .unwrap_or_else(|_| ExitStatus::from_raw(1 << 8));
+        let _ = exit_tx.send(Some(status));
+    });
+    exit
+}
+
+/// The environment of lambda-api.md 8.9, then the function's own variables.
+///
+/// The host environment is not inherited, except `PATH` and `HOME` (a local process needs
+/// them to find interpreters) and `LD_LIBRARY_PATH`.
+fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for inherited in ["PATH", "HOME", "LD_LIBRARY_PATH"] {
+        if let Ok(v) = std::env::var(inherited) {
+            env.insert(inherited.to_owned(), v);
+        }
+    }
+    let name = &settings.function_name;
+    let stream = format!(
+        "{}/[{}]{}",
+        crate::emulator::clock::log_stream_date(std::time::SystemTime::now()),
+        settings.version,
+        uuid::Uuid::new_v4().simple()
+    );
+    let task_root = settings.task_root.display().to_string();
+    for (k, v) in [
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
+        ("_HANDLER", settings.handler.clone()),
+        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", settings.version.clone()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            settings.memory_size.to_string(),
+        ),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
+        ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
+        ("AWS_REGION", settings.region.clone()),
+        ("AWS_DEFAULT_REGION", settings.region.clone()),
+        ("LAMBDA_TASK_ROOT", task_root),
+        ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_owned()),
+        ("LANG", "en_US.UTF-8".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+    ] {
+        env.insert(k.to_owned(), v);
+    }
+    env.extend(settings.environment.clone());
+    env
+}
+
+/// Go's `ProcessState.String()` wording, which AWS's messages use (RAPID is written in Go).
+pub(super) fn exit_reason(status: Option<ExitStatus>) -> String {
+    let Some(status) = status else {
+        return "Runtime exited without providing a reason".to_owned();
+    };
+    if let Some(code) = status.code() {
+        if code == 0 {
+            return "Runtime exited without providing a reason".to_owned();
+        }
+        return format!("Runtime exited with error: exit status {code}");
+    }
+    let signal = match status.signal() {
+        Some(9) => "killed".to_owned(),
+        Some(11) => "segmentation fault".to_owned(),
+        Some(6) => "aborted".to_owned(),
+        Some(15) => "terminated".to_owned(),
+        Some(2) => "interrupt".to_owned(),
+        Some(7) => "bus error".to_owned(),
+        Some(8) => "floating point exception".to_owned(),
+        Some(n) => format!("signal {n}"),
+        None => "unknown".to_owned(),
+    };
+    format!("Runtime exited with error: signal: {signal}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_reasons_use_go_wording() {
+        assert_eq!(
+            exit_reason(Some(ExitStatus::from_raw(1 << 8))),
+            "Runtime exited with error: exit status 1"
+        );
+        assert_eq!(
+            exit_reason(Some(ExitStatus::from_raw(0))),
+            "Runtime exited without providing a reason"
+        );
+        assert_eq!(
+            exit_reason(Some(ExitStatus::from_raw(9))),
+            "Runtime exited with error: signal: killed"
+        );
+    }
+}
