@@ -24,7 +24,8 @@ use crate::emulator::functions::Function;
 use crate::emulator::instance::{Completed, Invoke};
 use crate::emulator::logs;
 
-/// The routes of Invoke and InvokeAsync (older SDK models append a `/` to the latter).
+/// The routes of Invoke and InvokeAsync (older SDK models append a `/` to the latter), for
+/// `api::router` to mount under its layer, whose [`RequestId`] the handlers take.
 pub(super) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(

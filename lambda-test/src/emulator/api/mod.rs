@@ -2,7 +2,7 @@
 //! as AWS accepts them, the request's validation in AWS's order, and errors in AWS's
 //! restJson1 shape.
 //!
-//! - [`router`]: the declared routes, the answer for every other path or method, and the
+//! - `router`: the declared routes, the answer for every other path or method, and the
 //!   layer that gives each request its id and serve log line (`layer.rs`);
 //! - `invoke.rs`: Invoke and InvokeAsync, from the parsed request to the answer of each
 //!   invocation type;
@@ -10,10 +10,10 @@
 //! - [`names`], [`error`]: `FunctionName`/`Qualifier` parsing and AWS's error shapes.
 //!
 //! A new invocation API is one new file with a `routes()` like `invoke::routes`, merged in
-//! [`router`]: InvokeWithResponseStream
+//! `router`: InvokeWithResponseStream
 //! (`POST /2021-11-15/functions/{name}/response-streaming-invocations`) as `stream.rs`,
 //! reusing `request.rs` for its headers and `invoke.rs`'s resolve and authorize steps.
-//! Function URLs take every method and path, so `function_url.rs` will have a router of its
+//! Function URLs take every method and path, so `url.rs` will have a router of its
 //! own, served on a listener of its own beside this one.
 
 pub mod error;
