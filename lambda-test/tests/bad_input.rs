@@ -79,6 +79,21 @@ fn cases() -> Vec<Case> {
         case("GET on invocations", "GET", INVOKE).expect(404, unknown_op),
         case("PUT on invocations", "PUT", INVOKE).expect(404, unknown_op),
         case("DELETE on invocations", "DELETE", INVOKE).expect(404, unknown_op),
+        case("PATCH on invocations", "PATCH", INVOKE).expect(404, unknown_op),
+        case("OPTIONS on invocations", "OPTIONS", INVOKE).expect(404, unknown_op),
+        case("trailing slash", "POST", format!("{INVOKE}/")).expect(404, unknown_op),
+        case(
+            "GET on invoke-async",
+            "GET",
+            "/2014-11-13/functions/probe/invoke-async",
+        )
+        .expect(404, unknown_op),
+        case(
+            "empty name on invoke-async",
+            "POST",
+            "/2014-11-13/functions//invoke-async",
+        )
+        .expect(400, validation),
         case(
             "no invocations segment",
             "POST",
@@ -248,14 +263,16 @@ async fn malformed_requests_get_the_exact_aws_error() {
         if answer.status != c.status
             || error_type != c.error_type
             || message.is_none_or(str::is_empty)
+            || answer.header("x-amzn-requestid").is_none()
         {
             failures.push(format!(
-                "{}: expected {} {}, got {} {error_type} {}",
+                "{}: expected {} {} with a request id, got {} {error_type} {} (request id {:?})",
                 c.what,
                 c.status,
                 c.error_type,
                 answer.status,
-                String::from_utf8_lossy(&answer.body)
+                String::from_utf8_lossy(&answer.body),
+                answer.header("x-amzn-requestid")
             ));
         }
     }

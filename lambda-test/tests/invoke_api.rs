@@ -649,3 +649,113 @@ async fn raw_wire_shapes() {
     );
     emulator.events_drained().await;
 }
+
+/// The deprecated InvokeAsync, with and without the `/` older SDK models append: an `Event`
+/// invoke (202, empty body) for `POST` only.
+#[tokio::test]
+async fn invoke_async_queues_an_event() {
+    let (emulator, _client) = start(PROBE).await;
+    for path in [
+        "/2014-11-13/functions/probe/invoke-async",
+        "/2014-11-13/functions/probe%3Alive/invoke-async/",
+    ] {
+        let queued = raw(&emulator, "POST", path, &[], br#"{"action":"count"}"#).await;
+        assert_eq!(queued.status, 202, "{path}");
+        assert!(queued.body.is_empty(), "{path}");
+        assert!(queued.header("x-amzn-requestid").is_some(), "{path}");
+        let wrong_method = raw(&emulator, "GET", path, &[], b"").await;
+        assert_eq!(wrong_method.status, 404, "{path}");
+        assert_eq!(
+            wrong_method.header("x-amzn-errortype"),
+            Some("UnknownOperationException")
+        );
+    }
+    let too_large = raw(
+        &emulator,
+        "POST",
+        "/2014-11-13/functions/probe/invoke-async",
+        &[],
+        &vec![b' '; 1_048_577],
+    )
+    .await;
+    assert_eq!(too_large.status, 413, "the Event payload limit applies");
+    emulator.events_drained().await;
+    assert_eq!(emulator.event_stats().enqueued, 2);
+}
+
+/// `lambda-test serve` writes one stderr line per request: target, version, status and
+/// duration for an invocation; the named function, `-`, status and error type for a refusal.
+#[tokio::test]
+async fn the_serve_log_has_one_line_per_request() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+
+    let dir = support::temp_dir();
+    let config = dir.join("lambda-test.toml");
+    std::fs::write(&config, support::config_text(PROBE)).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_lambda-test"))
+        .args(["serve", "--port", "0", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start lambda-test serve");
+    let mut banner = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let endpoint = banner.trim().rsplit(' ').next().unwrap().to_owned();
+    let (lines, logged) = std::sync::mpsc::channel();
+    let stderr = server.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+
+    let client = support::client(&endpoint);
+    let send = |name: &'static str, invocation_type: InvocationType| {
+        client
+            .invoke()
+            .function_name(name)
+            .invocation_type(invocation_type)
+            .payload(Blob::new(r#"{"action":"error"}"#))
+            .send()
+    };
+    send("probe:live", InvocationType::RequestResponse)
+        .await
+        .unwrap();
+    send("probe", InvocationType::DryRun).await.unwrap();
+    send("probe:2", InvocationType::Event).await.unwrap();
+    send("ghost", InvocationType::RequestResponse)
+        .await
+        .unwrap_err();
+    let expected = [
+        format!("{ARN}:live 1 200 Unhandled "),
+        format!("{ARN} $LATEST 204 DryRun "),
+        format!("{ARN}:2 2 202 Event "),
+        "ghost - 404 ResourceNotFoundException ".to_owned(),
+    ];
+    let mut seen = Vec::new();
+    while seen.len() < expected.len() {
+        let line = logged
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("serve log so far: {seen:#?}"));
+        if !line.starts_with("lambda-test:") {
+            seen.push(line);
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    for (line, prefix) in seen.iter().zip(&expected) {
+        let duration = line
+            .strip_prefix(prefix.as_str())
+            .and_then(|rest| rest.strip_suffix(" ms"))
+            .unwrap_or_else(|| panic!("{line:?} is not {prefix:?}<ms> ms"));
+        let (whole, tenth) = duration.split_once('.').expect("one decimal");
+        assert!(whole.parse::<u64>().is_ok() && tenth.len() == 1, "{line:?}");
+    }
+}

@@ -113,12 +113,7 @@ pub(super) fn router(shared: Arc<Shared>) -> axum::Router {
                 ().into_response()
             }),
         );
-    axum::Router::new()
-        .nest(PREFIX, control)
-        .fallback(crate::emulator::api::invoke::handle)
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::clone(&shared),
-            track,
-        ))
-        .with_state(shared)
+    crate::emulator::api::router(Arc::clone(&shared))
+        .nest(PREFIX, control.with_state(Arc::clone(&shared)))
+        .layer(axum::middleware::from_fn_with_state(shared, track))
 }

@@ -55,12 +55,6 @@ pub struct Shared {
     activity: control::Activity,
 }
 
-fn invoke_router(shared: Arc<Shared>) -> axum::Router {
-    axum::Router::new()
-        .fallback(api::invoke::handle)
-        .with_state(shared)
-}
-
 /// A running local Lambda.
 pub struct Emulator {
     shared: Arc<Shared>,
@@ -119,7 +113,7 @@ impl Emulator {
         let app = if options.control {
             control::router(Arc::clone(&shared))
         } else {
-            invoke_router(Arc::clone(&shared))
+            api::router(Arc::clone(&shared))
         };
         let (stop, mut stopped) = watch::channel(false);
         let server = tokio::spawn(async move {
@@ -140,7 +134,7 @@ impl Emulator {
 
     /// The Invoke API as a router, to drive without a socket (the fuzz target does).
     pub fn router(&self) -> axum::Router {
-        invoke_router(Arc::clone(&self.shared))
+        api::router(Arc::clone(&self.shared))
     }
 
     /// `http://127.0.0.1:<port>`, for `endpoint_url`.

@@ -1,222 +1,99 @@
-//! The Invoke API (lambda-api.md sections 1 to 4): routing, validation in AWS's order (3.6),
-//! and the answer for each invocation type.
+//! The Invoke operation (lambda-api.md sections 1 to 4) and the deprecated InvokeAsync:
+//! parse ([`request`](super::request)), verify, resolve, authorize, dispatch, and the answer
+//! of each invocation type.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Extension, Request, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use percent_encoding::percent_decode_str;
 
 use crate::emulator::Shared;
 use crate::emulator::api::error::AwsError;
-use crate::emulator::api::names::{self, FunctionRef};
+use crate::emulator::api::layer::{RequestId, Served};
+use crate::emulator::api::request::{
+    Head, InvocationType, InvokeRequest, LogType, Target, read_body,
+};
+use crate::emulator::api::{post_only, raw_function_name};
+use crate::emulator::auth::Caller;
 use crate::emulator::functions::Function;
-use crate::emulator::instance::Invoke;
+use crate::emulator::instance::{Completed, Invoke};
 use crate::emulator::logs;
 
-/// Synchronous request payload limit.
-pub const SYNC_PAYLOAD_LIMIT: usize = 6_291_456;
-/// `Event` payload limit since October 2025.
-pub const EVENT_PAYLOAD_LIMIT: usize = 1_048_576;
-/// Client context limit (the base64 text).
-pub const CLIENT_CONTEXT_LIMIT: usize = 3_583;
-/// Bodies beyond the sync limit plus this are refused without counting them exactly.
-const REQUEST_SLACK: usize = 1 << 20;
-
-/// `X-Amz-Invocation-Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InvocationType {
-    /// Synchronous.
-    RequestResponse,
-    /// Queued; 202.
-    Event,
-    /// Checks only; 204.
-    DryRun,
+/// The routes of Invoke and InvokeAsync (older SDK models append a `/` to the latter), for
+/// `api::router` to mount under its layer, whose [`RequestId`] the handlers take.
+pub(super) fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route(
+            "/2015-03-31/functions/{name}/invocations",
+            post_only(invoke),
+        )
+        .route(
+            "/2014-11-13/functions/{name}/invoke-async",
+            post_only(invoke_async),
+        )
+        .route(
+            "/2014-11-13/functions/{name}/invoke-async/",
+            post_only(invoke_async),
+        )
 }
 
-impl InvocationType {
-    fn as_str(self) -> &'static str {
-        match self {
-            InvocationType::RequestResponse => "RequestResponse",
-            InvocationType::Event => "Event",
-            InvocationType::DryRun => "DryRun",
-        }
-    }
-}
-
-/// Entry point for every request on the Invoke API listener.
-pub async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
-    let started = Instant::now();
-    let path = request.uri().path().to_owned();
-    let (mut response, summary) = match invoke(&shared, request, &request_id).await {
-        Ok(ok) => ok,
-        Err(e) => {
-            let status = format!("{} {}", e.status.as_u16(), e.error_type);
-            (e.into_response(), Summary::refused(&path, status))
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-amzn-requestid", v);
-    }
-    if shared.log_invocations {
-        eprintln!(
-            "{} {} {} {:.1} ms",
-            summary.target,
-            summary.version,
-            summary.status,
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-    }
-    response
-}
-
-/// One line of the serve log.
-struct Summary {
-    target: String,
-    version: String,
-    status: String,
-}
-
-impl Summary {
-    /// A refused request: the target is what the path named.
-    fn refused(path: &str, status: String) -> Self {
-        let target = path
-            .split('/')
-            .nth(3)
-            .map(|name| percent_decode_str(name).decode_utf8_lossy().into_owned())
-            .unwrap_or_else(|| path.to_owned());
-        Summary {
-            target,
-            version: "-".into(),
-            status,
-        }
-    }
-}
-
-/// The parsed route.
-enum Route {
-    Invoke(String),
-    InvokeAsync(String),
-}
-
-fn route(method: &Method, path: &str) -> Result<Route, AwsError> {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let route = match segments.as_slice() {
-        ["2015-03-31", "functions", name, "invocations"] => Route::Invoke((*name).to_owned()),
-        ["2014-11-13", "functions", name, "invoke-async"]
-        | ["2014-11-13", "functions", name, "invoke-async", ""] => {
-            Route::InvokeAsync((*name).to_owned())
-        }
-        _ => {
-            return Err(AwsError::unknown_operation(format!(
-                "No operation matches {method} {path}"
-            )));
-        }
-    };
-    if method != Method::POST {
-        return Err(AwsError::unknown_operation(format!(
-            "No operation matches {method} {path}"
-        )));
-    }
-    Ok(route)
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, AwsError> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(v) => v.to_str().map(Some).map_err(|_| {
-            AwsError::invalid_request_content(format!("Header {name} is not valid ASCII"))
-        }),
-    }
-}
-
-fn enum_clause(value: &str, member: &str, allowed: &str) -> String {
-    format!(
-        "Value '{value}' at '{member}' failed to satisfy constraint: Member must satisfy enum value set: [{allowed}]"
-    )
-}
-
-/// The `Qualifier` query parameter; `+` stays literal, as SDKs encode spaces as `%20`.
-fn qualifier_param(query: Option<&str>) -> Option<String> {
-    query?.split('&').find_map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (percent_decode_str(name).decode_utf8_lossy() == "Qualifier")
-            .then(|| percent_decode_str(value).decode_utf8_lossy().into_owned())
-    })
-}
-
+/// `POST /2015-03-31/functions/{name}/invocations`.
 async fn invoke(
-    shared: &Arc<Shared>,
+    State(shared): State<Arc<Shared>>,
+    Extension(request_id): Extension<RequestId>,
     request: Request,
-    request_id: &str,
-) -> Result<(Response, Summary), AwsError> {
-    let (parts, body) = request.into_parts();
-    let route = route(&parts.method, parts.uri.path())?;
-    let (raw_name, invocation_type, log_tail) = match route {
-        Route::Invoke(name) => {
-            let mut clauses = Vec::new();
-            let invocation_type = match header(&parts.headers, "x-amz-invocation-type")? {
-                None | Some("RequestResponse") => InvocationType::RequestResponse,
-                Some("Event") => InvocationType::Event,
-                Some("DryRun") => InvocationType::DryRun,
-                Some(other) => {
-                    clauses.push(enum_clause(
-                        other,
-                        "invocationType",
-                        "Event, RequestResponse, DryRun",
-                    ));
-                    InvocationType::RequestResponse
-                }
-            };
-            let log_tail = match header(&parts.headers, "x-amz-log-type")? {
-                None | Some("None") => false,
-                Some("Tail") => true,
-                Some(other) => {
-                    clauses.push(enum_clause(other, "logType", "None, Tail"));
-                    false
-                }
-            };
-            if !clauses.is_empty() {
-                return Err(AwsError::validation(&clauses));
-            }
-            (name, invocation_type, log_tail)
-        }
-        // The deprecated InvokeAsync is an Event invoke without headers.
-        Route::InvokeAsync(name) => (name, InvocationType::Event, false),
-    };
+) -> Result<Response, AwsError> {
+    let head = Head::parse(request.headers())?;
+    answer(&shared, &request_id, head, request).await
+}
 
-    // The body comes first: the signature covers it. Then AWS's order (lambda-api.md 3.6).
+/// `POST /2014-11-13/functions/{name}/invoke-async`: an `Event` invoke without headers.
+async fn invoke_async(
+    State(shared): State<Arc<Shared>>,
+    Extension(request_id): Extension<RequestId>,
+    request: Request,
+) -> Result<Response, AwsError> {
+    answer(&shared, &request_id, Head::INVOKE_ASYNC, request).await
+}
+
+/// Everything after the operation's own headers, in AWS's order (the table in `request.rs`).
+async fn answer(
+    shared: &Shared,
+    request_id: &RequestId,
+    head: Head,
+    request: Request,
+) -> Result<Response, AwsError> {
+    let (parts, body) = request.into_parts();
+    // The body comes before the signature, which covers it.
     let body = read_body(body).await?;
     let caller = shared.auth.verify(&parts, &body)?;
+    let target = Target::parse(raw_function_name(parts.uri.path()), parts.uri.query())?;
+    let resolved = resolve(shared, &target)?;
+    authorize(&caller, &resolved)?;
+    let request = InvokeRequest::complete(head, target, &parts.headers, body)?;
+    dispatch(shared, request_id, resolved, request).await
+}
 
-    // Names arrive percent-encoded from SDKs and raw from hand-written clients; accept both.
-    let name = percent_decode_str(&raw_name).decode_utf8().map_err(|_| {
-        AwsError::validation(&[format!(
-            "Value '{}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern",
-            percent_decode_str(&raw_name).decode_utf8_lossy()
-        )])
-    })?;
-    let function_ref = names::parse_function_name(&name)?;
-    let param = qualifier_param(parts.uri.query());
-    if let Some(q) = &param {
-        names::validate_qualifier(q)?;
-    }
-    if let (Some(from_name), Some(from_param)) = (&function_ref.qualifier, &param)
-        && from_name != from_param
-    {
-        return Err(AwsError::invalid_parameter(
-            "The derived qualifier from the function name does not match the specified qualifier.",
-        ));
-    }
-    let qualifier = function_ref.qualifier.clone().or(param);
+/// The function and version a request reaches.
+struct Resolved<'a> {
+    function: &'a Arc<Function>,
+    /// The version that runs: an alias's weights are rolled here.
+    version: String,
+    /// The ARN as invoked, qualifier included.
+    invoked_arn: String,
+    /// Who may invoke it; `None` is everyone.
+    allow: Option<&'a [String]>,
+}
+
+/// Region, function, then version or alias.
+fn resolve<'a>(shared: &'a Shared, target: &Target) -> Result<Resolved<'a>, AwsError> {
     let registry = &shared.registry;
-    if let Some(region) = &function_ref.region
+    if let Some(region) = &target.function.region
         && region != &registry.region
     {
         return Err(AwsError::not_found(format!(
@@ -225,194 +102,147 @@ async fn invoke(
         )));
     }
     // The emulator serves a single account: an account in the name is accepted as this one.
-    let function = lookup(shared, &function_ref, qualifier.as_deref())?;
-    let version = function.resolve(qualifier.as_deref())?;
-    let resource = match &qualifier {
+    let qualifier = target.qualifier.as_deref();
+    let function = registry.get(&target.function.name).ok_or_else(|| {
+        AwsError::not_found(format!(
+            "Function not found: arn:aws:lambda:{}:{}:function:{}:{}",
+            registry.region,
+            registry.account_id,
+            target.function.name,
+            qualifier.unwrap_or("$LATEST")
+        ))
+    })?;
+    let version = function.resolve(qualifier)?;
+    let invoked_arn = match qualifier {
         Some(q) => format!("{}:{q}", function.arn),
         None => function.arn.clone(),
     };
-    if !caller.allowed_by(function.allow_list(qualifier.as_deref())) {
-        return Err(AwsError::access_denied(format!(
-            "User: {} is not authorized to perform: lambda:InvokeFunction on resource: {resource} because no resource-based policy allows the lambda:InvokeFunction action",
-            caller.arn()
-        )));
+    Ok(Resolved {
+        function,
+        version,
+        invoked_arn,
+        allow: function.allow_list(qualifier),
+    })
+}
+
+/// The function's or alias's `allow` list against the verified caller.
+fn authorize(caller: &Caller, resolved: &Resolved<'_>) -> Result<(), AwsError> {
+    if caller.allowed_by(resolved.allow) {
+        return Ok(());
     }
+    Err(AwsError::access_denied(format!(
+        "User: {} is not authorized to perform: lambda:InvokeFunction on resource: {} because no resource-based policy allows the lambda:InvokeFunction action",
+        caller.arn(),
+        resolved.invoked_arn
+    )))
+}
 
-    let client_context = match header(&parts.headers, "x-amz-client-context")? {
-        None => None,
-        Some(encoded) => Some(decode_client_context(encoded)?),
-    };
-    let tenant_id = header(&parts.headers, "x-amz-tenant-id")?.map(str::to_owned);
-    let trace_id = header(&parts.headers, "x-amzn-trace-id")?
-        .map(str::to_owned)
-        .unwrap_or_else(new_trace_id);
-
-    let payload = check_payload(body, invocation_type)?;
-    let invoked_arn = resource;
-    let summary = |status: &str| Summary {
-        target: invoked_arn.clone(),
-        version: version.clone(),
-        status: status.to_owned(),
-    };
-    match invocation_type {
-        InvocationType::DryRun => {
-            let response = StatusCode::NO_CONTENT.into_response();
-            Ok((response, summary("204 DryRun")))
-        }
+/// Answers by invocation type, each answer with its serve log summary.
+async fn dispatch(
+    shared: &Shared,
+    request_id: &RequestId,
+    resolved: Resolved<'_>,
+    request: InvokeRequest,
+) -> Result<Response, AwsError> {
+    let served = |status| Served::new(&resolved.invoked_arn, &resolved.version, status);
+    match request.invocation_type {
+        InvocationType::DryRun => Ok(served("204 DryRun").attach(dry_run_answer())),
         InvocationType::Event => {
+            let summary = served("202 Event");
             let invoke = Invoke {
-                request_id: request_id.to_owned(),
-                payload,
-                invoked_arn: invoked_arn.clone(),
-                trace_id,
                 // Client context is dropped for asynchronous invocations.
                 client_context: None,
-                tenant_id,
                 // Nobody reads an event's log.
                 log_wanted: false,
+                ..invocation(request_id, &resolved, request)
             };
-            shared
-                .events
-                .enqueue(Arc::clone(function), version.clone(), invoke);
-            let response = (StatusCode::ACCEPTED, Body::empty()).into_response();
-            Ok((response, summary("202 Event")))
+            let function = Arc::clone(resolved.function);
+            shared.events.enqueue(function, resolved.version, invoke);
+            Ok(summary.attach(event_answer()))
         }
         InvocationType::RequestResponse => {
-            let slot = function.acquire()?;
-            let pool = Arc::clone(function.pool(&version).expect("resolved versions exist"));
-            let invoke = Invoke {
-                request_id: request_id.to_owned(),
-                payload,
-                invoked_arn: invoked_arn.clone(),
-                trace_id,
-                client_context,
-                tenant_id,
-                log_wanted: log_tail,
-            };
-            // Runs to its end even if the caller hangs up, as on AWS.
-            let completed = tokio::spawn(async move {
-                let completed = pool.invoke(invoke).await;
-                drop(slot);
-                completed
-            })
-            .await
-            .map_err(|e| AwsError::service(format!("invocation task failed: {e}")))?;
-
-            let mut response = Response::new(Body::from(completed.payload));
-            let headers = response.headers_mut();
-            headers.insert("content-type", HeaderValue::from_static("application/json"));
-            if let Ok(v) = HeaderValue::from_str(&completed.executed_version) {
-                headers.insert("x-amz-executed-version", v);
-            }
-            if completed.function_error {
-                headers.insert(
-                    "x-amz-function-error",
-                    HeaderValue::from_static("Unhandled"),
-                );
-            }
-            if log_tail {
-                let tail = BASE64.encode(logs::tail(&completed.log));
-                headers.insert(
-                    "x-amz-log-result",
-                    HeaderValue::from_str(&tail).expect("base64 is a valid header value"),
-                );
-            }
+            let log_type = request.log_type;
+            let completed = run(request_id, &resolved, request).await?;
             let status = if completed.function_error {
                 "200 Unhandled"
             } else {
                 "200"
             };
-            Ok((response, summary(status)))
+            Ok(served(status).attach(request_response_answer(completed, log_type)))
         }
     }
 }
 
-fn lookup<'a>(
-    shared: &'a Shared,
-    function_ref: &FunctionRef,
-    qualifier: Option<&str>,
-) -> Result<&'a Arc<Function>, AwsError> {
-    shared.registry.get(&function_ref.name).ok_or_else(|| {
-        let registry = &shared.registry;
-        AwsError::not_found(format!(
-            "Function not found: arn:aws:lambda:{}:{}:function:{}:{}",
-            registry.region,
-            registry.account_id,
-            function_ref.name,
-            qualifier.unwrap_or("$LATEST")
-        ))
+/// What the runtime is given.
+fn invocation(request_id: &RequestId, resolved: &Resolved<'_>, request: InvokeRequest) -> Invoke {
+    Invoke {
+        request_id: request_id.as_str().to_owned(),
+        payload: request.payload,
+        invoked_arn: resolved.invoked_arn.clone(),
+        trace_id: request.trace_id.unwrap_or_else(new_trace_id),
+        client_context: request.client_context,
+        tenant_id: request.tenant_id,
+        log_wanted: request.log_type == LogType::Tail,
+    }
+}
+
+/// Runs a synchronous invocation within the function's concurrency.
+async fn run(
+    request_id: &RequestId,
+    resolved: &Resolved<'_>,
+    request: InvokeRequest,
+) -> Result<Completed, AwsError> {
+    let slot = resolved.function.acquire()?;
+    let pool = Arc::clone(
+        resolved
+            .function
+            .pool(&resolved.version)
+            .expect("resolved versions exist"),
+    );
+    let invoke = invocation(request_id, resolved, request);
+    // Runs to its end even if the caller hangs up, as on AWS.
+    tokio::spawn(async move {
+        let completed = pool.invoke(invoke).await;
+        drop(slot);
+        completed
     })
+    .await
+    .map_err(|e| AwsError::service(format!("invocation task failed: {e}")))
 }
 
-/// Base64 of a JSON object, at most 3,583 bytes; the runtime gets the decoded JSON.
-///
-/// AWS's message for an over-long context is unconfirmed (lambda-api.md 1.3); we answer it
-/// with the same exception and message as a malformed one.
-fn decode_client_context(encoded: &str) -> Result<String, AwsError> {
-    let invalid = || {
-        AwsError::invalid_request_content(
-            "Client context must be a valid Base64-encoded JSON object.",
-        )
-    };
-    if encoded.len() > CLIENT_CONTEXT_LIMIT {
-        return Err(invalid());
-    }
-    let decoded = BASE64.decode(encoded.trim()).map_err(|_| invalid())?;
-    let text = String::from_utf8(decoded).map_err(|_| invalid())?;
-    match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::Object(_)) => Ok(text),
-        _ => Err(invalid()),
-    }
+/// `DryRun`: 204, nothing ran.
+fn dry_run_answer() -> Response {
+    StatusCode::NO_CONTENT.into_response()
 }
 
-/// Reads the body, refusing requests far over the largest payload without buffering them.
-async fn read_body(body: Body) -> Result<Bytes, AwsError> {
-    axum::body::to_bytes(body, SYNC_PAYLOAD_LIMIT + REQUEST_SLACK)
-        .await
-        .map_err(|_| {
-            AwsError::too_large(format!(
-                "Request must be smaller than {SYNC_PAYLOAD_LIMIT} bytes for the InvokeFunction operation"
-            ))
-        })
+/// `Event`: 202 with an empty body, once queued.
+fn event_answer() -> Response {
+    (StatusCode::ACCEPTED, Body::empty()).into_response()
 }
 
-/// Checks the payload against the invocation type's limit and that it is JSON.
-fn check_payload(bytes: Bytes, invocation_type: InvocationType) -> Result<Bytes, AwsError> {
-    let limit = match invocation_type {
-        InvocationType::Event => EVENT_PAYLOAD_LIMIT,
-        _ => SYNC_PAYLOAD_LIMIT,
-    };
-    if bytes.len() > limit {
-        return Err(AwsError::too_large(format!(
-            "{} byte payload is too large for the {} invocation type (limit {limit} bytes)",
-            bytes.len(),
-            invocation_type.as_str()
-        )));
+/// `RequestResponse`: 200 with the function's answer (or its error document), the version
+/// that ran, `Unhandled` for a function error, and the log tail when asked for.
+fn request_response_answer(completed: Completed, log_type: LogType) -> Response {
+    let mut response = Response::new(Body::from(completed.payload));
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    if let Ok(v) = HeaderValue::from_str(&completed.executed_version) {
+        headers.insert("x-amz-executed-version", v);
     }
-    if bytes.is_empty() {
-        // An omitted payload reaches the function as `{}`.
-        return Ok(Bytes::from_static(b"{}"));
+    if completed.function_error {
+        headers.insert(
+            "x-amz-function-error",
+            HeaderValue::from_static("Unhandled"),
+        );
     }
-    let parse_error = |detail: String| {
-        AwsError::invalid_request_content(format!(
-            "Could not parse request body into json: Could not parse payload into json: {detail}"
-        ))
-    };
-    let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        parse_error(format!(
-            "Invalid UTF-8 start byte 0x{:02x}\n at [Source: REDACTED; byte offset: {at}]",
-            bytes[at]
-        ))
-    })?;
-    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
-        parse_error(format!(
-            "{e}\n at [Source: REDACTED; line: {}, column: {}]",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    Ok(bytes)
+    if log_type == LogType::Tail {
+        let tail = BASE64.encode(logs::tail(&completed.log));
+        headers.insert(
+            "x-amz-log-result",
+            HeaderValue::from_str(&tail).expect("base64 is a valid header value"),
+        );
+    }
+    response
 }
 
 /// A new X-Ray trace header, as Lambda generates when the caller sent none.
@@ -431,51 +261,158 @@ fn new_trace_id() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use axum::body::{Bytes, to_bytes};
 
-    #[test]
-    fn qualifier_is_percent_decoded() {
-        assert_eq!(
-            qualifier_param(Some("Qualifier=%24LATEST")).as_deref(),
-            Some("$LATEST")
-        );
-        assert_eq!(
-            qualifier_param(Some("x=1&Qualifier=live")).as_deref(),
-            Some("live")
-        );
-        assert_eq!(qualifier_param(Some("x=1")), None);
-        assert_eq!(qualifier_param(None), None);
+    use super::*;
+    use crate::config::Config;
+    use crate::emulator::auth::{Auth, Principal};
+    use crate::emulator::control::Activity;
+    use crate::emulator::events::EventQueue;
+    use crate::emulator::functions::Registry;
+
+    const FUNCTIONS: &str = r#"
+[emulator.principals.ci]
+access_key_id = "AKIDCI"
+secret_access_key = "ci-secret"
+[functions.f]
+bin = "/nonexistent/f"
+allow = ["ci"]
+[functions.f.versions.1]
+[functions.f.aliases]
+live = "1"
+open = { version = "1", allow = ["*"] }
+"#;
+
+    fn shared() -> Shared {
+        let config = Config::parse(FUNCTIONS, "/test/lambda-test.toml".as_ref()).unwrap();
+        Shared {
+            registry: Registry::new(&config),
+            auth: Auth::from_config(&config),
+            events: EventQueue::new(Vec::new(), None),
+            log_invocations: false,
+            activity: Activity::new(),
+        }
+    }
+
+    fn target(name: &str) -> Target {
+        Target::parse(name, None).unwrap()
+    }
+
+    fn principal(name: &str) -> Caller {
+        Caller::Principal(Principal {
+            name: name.into(),
+            access_key_id: format!("AKID{name}"),
+            secret_access_key: "secret".into(),
+            arn: format!("arn:aws:iam::123456789012:user/{name}"),
+        })
     }
 
     #[test]
-    fn client_context_must_be_base64_json_object() {
-        let ok = BASE64.encode(r#"{"custom":{"a":"b"}}"#);
+    fn resolve_finds_the_version_and_the_invoked_arn() {
+        let shared = shared();
+        let arn = "arn:aws:lambda:us-east-1:123456789012:function:f";
+        let plain = resolve(&shared, &target("f")).unwrap();
         assert_eq!(
-            decode_client_context(&ok).unwrap(),
-            r#"{"custom":{"a":"b"}}"#
+            (plain.version.as_str(), plain.invoked_arn.as_str()),
+            ("$LATEST", arn)
         );
-        for bad in [
-            "not base64!",
-            &BASE64.encode("[1]"),
-            &BASE64.encode("{"),
-            &"A".repeat(3584),
-        ] {
-            let e = decode_client_context(bad).unwrap_err();
-            assert_eq!(e.error_type, "InvalidRequestContentException");
+        let alias = resolve(&shared, &target("f:live")).unwrap();
+        assert_eq!(alias.version, "1");
+        assert_eq!(alias.invoked_arn, format!("{arn}:live"));
+        let by_arn = resolve(&shared, &target(&format!("{arn}:1"))).unwrap();
+        assert_eq!(by_arn.version, "1");
+    }
+
+    #[test]
+    fn resolve_refuses_other_regions_before_looking_the_function_up() {
+        let shared = shared();
+        let other = "arn:aws:lambda:eu-west-1:123456789012:function:ghost";
+        let e = resolve(&shared, &target(other)).err().unwrap();
+        assert_eq!(e.error_type, "ResourceNotFoundException");
+        assert_eq!(
+            e.message,
+            "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+        );
+        let e = resolve(&shared, &target("ghost:live")).err().unwrap();
+        assert_eq!(
+            e.message,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:ghost:live"
+        );
+        let e = resolve(&shared, &target("f:ghost")).err().unwrap();
+        assert_eq!(
+            e.message,
+            "Function not found: arn:aws:lambda:us-east-1:123456789012:function:f:ghost"
+        );
+    }
+
+    #[test]
+    fn authorize_applies_the_alias_list_over_the_function_list() {
+        let shared = shared();
+        let function = resolve(&shared, &target("f")).unwrap();
+        assert!(authorize(&principal("ci"), &function).is_ok());
+        let e = authorize(&Caller::Anyone, &function).unwrap_err();
+        assert_eq!(e.error_type, "AccessDeniedException");
+        assert_eq!(
+            e.message,
+            "User: anonymous is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:123456789012:function:f because no resource-based policy allows the lambda:InvokeFunction action"
+        );
+        let open = resolve(&shared, &target("f:open")).unwrap();
+        assert!(authorize(&Caller::Anyone, &open).is_ok());
+    }
+
+    fn completed(function_error: bool) -> Completed {
+        Completed {
+            payload: Bytes::from_static(br#"{"ok":true}"#),
+            function_error,
+            executed_version: "1".into(),
+            log: b"START RequestId: x\nREPORT RequestId: x\n".to_vec(),
+            reusable: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_request_response_answer_carries_the_version_error_and_tail() {
+        let answer = request_response_answer(completed(false), LogType::None);
+        assert_eq!(answer.status(), 200);
+        let headers = answer.headers();
+        assert_eq!(headers["content-type"], "application/json");
+        assert_eq!(headers["x-amz-executed-version"], "1");
+        assert!(headers.get("x-amz-function-error").is_none());
+        assert!(headers.get("x-amz-log-result").is_none());
+        let body = to_bytes(answer.into_body(), usize::MAX).await.unwrap();
+        assert_eq!(body, r#"{"ok":true}"#);
+
+        let answer = request_response_answer(completed(true), LogType::Tail);
+        assert_eq!(answer.headers()["x-amz-function-error"], "Unhandled");
+        let tail = BASE64
+            .decode(answer.headers()["x-amz-log-result"].as_bytes())
+            .unwrap();
+        assert_eq!(tail, b"START RequestId: x\nREPORT RequestId: x\n");
+    }
+
+    #[tokio::test]
+    async fn event_and_dry_run_answers_are_empty() {
+        for (answer, status) in [(event_answer(), 202), (dry_run_answer(), 204)] {
+            assert_eq!(answer.status(), status);
+            assert!(answer.headers().get("x-amz-executed-version").is_none());
+            let body = to_bytes(answer.into_body(), usize::MAX).await.unwrap();
+            assert!(body.is_empty());
         }
     }
 
     #[test]
-    fn routes() {
-        assert!(matches!(
-            route(&Method::POST, "/2015-03-31/functions/f/invocations"),
-            Ok(Route::Invoke(n)) if n == "f"
-        ));
-        assert!(matches!(
-            route(&Method::POST, "/2014-11-13/functions/f/invoke-async/"),
-            Ok(Route::InvokeAsync(_))
-        ));
-        assert!(route(&Method::GET, "/2015-03-31/functions/f/invocations").is_err());
-        assert!(route(&Method::POST, "/2015-03-31/functions/f").is_err());
+    fn generated_trace_ids_have_the_x_ray_shape() {
+        let id = new_trace_id();
+        let parts: Vec<&str> = id.split(';').collect();
+        assert_eq!(parts.len(), 3, "{id}");
+        assert!(
+            parts[0].starts_with("Root=1-") && parts[0].len() == 7 + 8 + 1 + 24,
+            "{id}"
+        );
+        assert!(
+            parts[1].starts_with("Parent=") && parts[1].len() == 7 + 16,
+            "{id}"
+        );
+        assert_eq!(parts[2], "Sampled=0");
     }
 }

@@ -1,6 +1,69 @@
-//! The Invoke API, the front end callers talk to: function names and qualifiers as AWS
-//! accepts them, the request's validation in AWS's order, and errors in AWS's restJson1 shape.
+//! The Invoke API, the front end callers talk to: its routes, function names and qualifiers
+//! as AWS accepts them, the request's validation in AWS's order, and errors in AWS's
+//! restJson1 shape.
+//!
+//! - `router`: the declared routes, the answer for every other path or method, and the
+//!   layer that gives each request its id and serve log line (`layer.rs`);
+//! - `invoke.rs`: Invoke and InvokeAsync, from the parsed request to the answer of each
+//!   invocation type;
+//! - `request.rs`: the request as typed values, parsed in AWS's validation order;
+//! - [`names`], [`error`]: `FunctionName`/`Qualifier` parsing and AWS's error shapes.
+//!
+//! A new invocation API is one new file with a `routes()` like `invoke::routes`, merged in
+//! `router`: InvokeWithResponseStream
+//! (`POST /2021-11-15/functions/{name}/response-streaming-invocations`) as `stream.rs`,
+//! reusing `request.rs` for its headers and `invoke.rs`'s resolve and authorize steps.
+//! Function URLs take every method and path, so `url.rs` will have a router of its
+//! own, served on a listener of its own beside this one.
 
 pub mod error;
-pub mod invoke;
+mod invoke;
+mod layer;
 pub mod names;
+mod request;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{Method, Uri};
+use axum::routing::{MethodRouter, any};
+
+use crate::emulator::Shared;
+use error::AwsError;
+
+/// The Invoke API: its routes, the unknown-operation answer for every other path or method,
+/// and a request id and serve log line on every answer.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .merge(invoke::routes())
+        // InvokeWithResponseStream: `.merge(stream::routes())`.
+        .fallback(unknown_operation)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            layer::request_id_and_serve_log,
+        ))
+        .with_state(shared)
+}
+
+/// A route that answers `POST` only: any other method is an unknown operation, as AWS
+/// answers it (404 `UnknownOperationException`, not 405, and no `Allow` header).
+fn post_only<H, T>(handler: H) -> MethodRouter<Arc<Shared>>
+where
+    H: Handler<T, Arc<Shared>>,
+    T: 'static,
+{
+    any(unknown_operation).post(handler)
+}
+
+/// The answer for a path or method that is not part of the API.
+async fn unknown_operation(method: Method, uri: Uri) -> AwsError {
+    AwsError::unknown_operation(format!("No operation matches {method} {}", uri.path()))
+}
+
+/// The `{FunctionName}` segment of a Lambda API path (`/<api version>/functions/<name>/...`),
+/// as it arrived: axum's path parameters are percent-decoded, and refuse a name that is not
+/// UTF-8 with a 400 of their own, where AWS answers with the name's `ValidationException`.
+fn raw_function_name(path: &str) -> &str {
+    path.split('/').nth(3).unwrap_or_default()
+}
