@@ -149,26 +149,13 @@ fn resolve_function(
     name: &str,
     f: FunctionDefinition,
 ) -> Result<Function, Invalid> {
-    let check_allow = |allow: &Option<Vec<Sourced<String>>>, whose: &str| {
-        for entry in allow.iter().flatten() {
-            let known = entry.value == "*"
-                || emulator.principals.contains_key(&entry.value)
-                || emulator.principals.values().any(|p| p.arn == entry.value);
-            if !known {
-                return Err(Invalid::new(
-                    &entry.origin,
-                    format!(
-                        "{whose}: `allow` names {:?}, which is not a principal under [emulator.principals] (or \"*\"); declare it there, or name a declared principal",
-                        entry.value
-                    ),
-                ));
-            }
-        }
-        Ok(())
-    };
-    check_allow(&f.allow, &format!("function `{name}`"))?;
+    check_allow(emulator, &f.allow, &format!("function `{name}`"))?;
     for (alias, a) in &f.aliases {
-        check_allow(&a.allow, &format!("function `{name}` alias `{alias}`"))?;
+        check_allow(
+            emulator,
+            &a.allow,
+            &format!("function `{name}` alias `{alias}`"),
+        )?;
     }
     if name.is_empty()
         || name.len() > 64
@@ -197,6 +184,55 @@ fn resolve_function(
         ));
     }
     let latest = resolve_version(name, "$LATEST", &context, &f.latest, None, base_dir)?;
+    let versions = resolve_versions(name, &f, base_dir)?;
+    let mut aliases = BTreeMap::new();
+    for (alias, a) in f.aliases {
+        let resolved = resolve_alias(name, &alias, a, &versions)?;
+        aliases.insert(alias, resolved);
+    }
+    Ok(Function {
+        name: name.to_owned(),
+        arn: format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            emulator.region, emulator.account_id
+        ),
+        latest,
+        versions,
+        aliases,
+        reserved_concurrency: f.reserved_concurrency.map(|c| c.value),
+        allow: f.allow.map(values),
+    })
+}
+
+/// Every entry of an `allow` list names a declared principal (by name or ARN) or is `"*"`.
+fn check_allow(
+    emulator: &EmulatorSettings,
+    allow: &Option<Vec<Sourced<String>>>,
+    whose: &str,
+) -> Result<(), Invalid> {
+    for entry in allow.iter().flatten() {
+        let known = entry.value == "*"
+            || emulator.principals.contains_key(&entry.value)
+            || emulator.principals.values().any(|p| p.arn == entry.value);
+        if !known {
+            return Err(Invalid::new(
+                &entry.origin,
+                format!(
+                    "{whose}: `allow` names {:?}, which is not a principal under [emulator.principals] (or \"*\"); declare it there, or name a declared principal",
+                    entry.value
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The published versions of a function, each over its `$LATEST`.
+fn resolve_versions(
+    name: &str,
+    f: &FunctionDefinition,
+    base_dir: &Path,
+) -> Result<BTreeMap<String, Version>, Invalid> {
     let mut versions = BTreeMap::new();
     for (number, v) in &f.versions {
         if number.is_empty()
@@ -224,23 +260,7 @@ fn resolve_function(
         )?;
         versions.insert(number.clone(), version);
     }
-    let mut aliases = BTreeMap::new();
-    for (alias, a) in f.aliases {
-        let resolved = resolve_alias(name, &alias, a, &versions)?;
-        aliases.insert(alias, resolved);
-    }
-    Ok(Function {
-        name: name.to_owned(),
-        arn: format!(
-            "arn:aws:lambda:{}:{}:function:{name}",
-            emulator.region, emulator.account_id
-        ),
-        latest,
-        versions,
-        aliases,
-        reserved_concurrency: f.reserved_concurrency.map(|c| c.value),
-        allow: f.allow.map(values),
-    })
+    Ok(versions)
 }
 
 /// One version's settings: its own, else `$LATEST`'s (for a published version), else the
@@ -253,24 +273,21 @@ fn resolve_version(
     latest: Option<&SettingsDefinition>,
     base_dir: &Path,
 ) -> Result<Version, Invalid> {
-    let inherited = |pick: fn(&SettingsDefinition) -> bool| {
-        if pick(own) {
+    // A version's own value, else its `$LATEST`'s.
+    let inherit = |field: fn(&SettingsDefinition) -> bool| {
+        if field(own) {
             Some(own)
         } else {
-            latest.filter(|l| pick(l))
+            latest.filter(|l| field(l))
         }
     };
-    let code_from = inherited(|s| s.code.is_some()).expect("checked: $LATEST has code");
+    let code_from = inherit(|s| s.code.is_some()).expect("checked: $LATEST has code");
     let code = code_from.code.clone().expect("picked for its code").value;
     let task_root = code_from
         .code_dir
         .clone()
         .unwrap_or_else(|| base_dir.to_owned());
-    let timeout = match own
-        .timeout
-        .as_ref()
-        .or(latest.and_then(|l| l.timeout.as_ref()))
-    {
+    let timeout = match inherit(|s| s.timeout.is_some()).and_then(|s| s.timeout.as_ref()) {
         Some(t) if !(t.value > 0.0 && t.value <= 900.0) => {
             return Err(Invalid::new(
                 &t.origin,
@@ -283,41 +300,33 @@ fn resolve_version(
         Some(t) => Duration::from_secs_f64(t.value),
         None => model::DEFAULT_TIMEOUT,
     };
-    let memory_size = match own
-        .memory_size
-        .as_ref()
-        .or(latest.and_then(|l| l.memory_size.as_ref()))
-    {
-        Some(m) if !(128..=10240).contains(&m.value) => {
-            return Err(Invalid::new(
-                &m.origin,
-                format!(
-                    "{context}: `memory_size` = {} must be between 128 and 10240 MB",
-                    m.value
-                ),
-            ));
-        }
-        Some(m) => m.value,
-        None => model::DEFAULT_MEMORY_SIZE,
-    };
-    let handler = own
-        .handler
-        .as_ref()
-        .or(latest.and_then(|l| l.handler.as_ref()))
+    let memory_size =
+        match inherit(|s| s.memory_size.is_some()).and_then(|s| s.memory_size.as_ref()) {
+            Some(m) if !(128..=10240).contains(&m.value) => {
+                return Err(Invalid::new(
+                    &m.origin,
+                    format!(
+                        "{context}: `memory_size` = {} must be between 128 and 10240 MB",
+                        m.value
+                    ),
+                ));
+            }
+            Some(m) => m.value,
+            None => model::DEFAULT_MEMORY_SIZE,
+        };
+    let handler = inherit(|s| s.handler.is_some())
+        .and_then(|s| s.handler.as_ref())
         .map_or_else(|| model::DEFAULT_HANDLER.to_owned(), |h| h.value.clone());
     let mut environment = latest.map(|l| l.environment.clone()).unwrap_or_default();
     environment.extend(own.environment.clone());
-    let architecture = match own
-        .architecture
-        .as_ref()
-        .or(latest.and_then(|l| l.architecture.as_ref()))
-    {
-        Some(a) => a
-            .value
-            .parse()
-            .map_err(|e| Invalid::new(&a.origin, format!("{context}: `architecture` {e}")))?,
-        None => model::Architecture::default(),
-    };
+    let architecture =
+        match inherit(|s| s.architecture.is_some()).and_then(|s| s.architecture.as_ref()) {
+            Some(a) => a
+                .value
+                .parse()
+                .map_err(|e| Invalid::new(&a.origin, format!("{context}: `architecture` {e}")))?,
+            None => model::Architecture::default(),
+        };
     let logging = resolve_logging(function, context, &own.logging, latest.map(|l| &l.logging))?;
     Ok(Version {
         version: version.to_owned(),

@@ -27,15 +27,22 @@ use crate::Error;
 pub struct TomlSource {
     text: String,
     path: Arc<Path>,
+    /// The byte offset of each line's start, to turn spans into lines and columns.
+    line_starts: Vec<usize>,
 }
 
 impl TomlSource {
     /// The text of the file at `path` (absolute: relative paths in the file resolve against
     /// its directory).
     pub fn new(text: impl Into<String>, path: &Path) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Self {
-            text: text.into(),
+            text,
             path: Arc::from(path),
+            line_starts,
         }
     }
 }
@@ -181,12 +188,18 @@ impl<'de> Deserialize<'de> for AliasValue {
 
 impl TomlSource {
     fn origin(&self, span: Range<usize>) -> Origin {
-        let before = &self.text[..span.start.min(self.text.len())];
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let offset = span.start.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self.line_starts[line - 1];
+        // Columns count characters, as editors do; a span inside a character counts it.
+        let column = self.text[line_start..]
+            .char_indices()
+            .take_while(|(i, _)| line_start + i < offset)
+            .count();
         Origin {
             file: Arc::clone(&self.path),
-            line: before.matches('\n').count() + 1,
-            column: before[line_start..].chars().count() + 1,
+            line,
+            column: column + 1,
         }
     }
 
@@ -355,15 +368,16 @@ impl TomlSource {
                 system_level: l.system_level.map(|v| self.sourced(v)),
                 log_group: l.log_group.map(|v| self.sourced(v)),
             });
-        let mut settings = SettingsDefinition::default();
-        settings.code_dir = code.as_ref().map(|_| self.dir());
-        settings.code = code;
-        settings.timeout = s.timeout.map(|v| self.sourced(v));
-        settings.memory_size = s.memory_size.map(|v| self.sourced(v));
-        settings.handler = s.handler.map(|v| self.sourced(v));
-        settings.environment = s.environment;
-        settings.logging = logging;
-        Ok(settings)
+        Ok(SettingsDefinition {
+            code_dir: code.as_ref().map(|_| self.dir()),
+            code,
+            timeout: s.timeout.map(|v| self.sourced(v)),
+            memory_size: s.memory_size.map(|v| self.sourced(v)),
+            handler: s.handler.map(|v| self.sourced(v)),
+            environment: s.environment,
+            logging,
+            ..SettingsDefinition::default()
+        })
     }
 
     fn all(&self, values: Vec<Spanned<String>>) -> Vec<Sourced<String>> {
