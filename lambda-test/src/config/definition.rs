@@ -10,7 +10,7 @@ use super::model::Code;
 
 /// Where a value was read: a file, a line and a column (both 1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Origin {
+pub(crate) struct Origin {
     /// The file.
     pub file: Arc<Path>,
     /// The line, from 1.
@@ -27,7 +27,7 @@ impl fmt::Display for Origin {
 
 /// A declared value and where it was read.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sourced<T> {
+pub(crate) struct Sourced<T> {
     /// The value as the source declares it.
     pub value: T,
     /// Where.
@@ -36,8 +36,7 @@ pub struct Sourced<T> {
 
 /// Everything the sources declare, merged: the input of [`Definitions::resolve`].
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Definitions {
+pub(crate) struct Definitions {
     /// The local Lambda's own settings.
     pub emulator: EmulatorDefinition,
     /// The functions, by name.
@@ -46,8 +45,7 @@ pub struct Definitions {
 
 /// The declared `[emulator]` settings.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct EmulatorDefinition {
+pub(crate) struct EmulatorDefinition {
     /// Region.
     pub region: Option<Sourced<String>>,
     /// Account id.
@@ -64,8 +62,7 @@ pub struct EmulatorDefinition {
 
 /// A declared principal.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct PrincipalDefinition {
+pub(crate) struct PrincipalDefinition {
     /// Where it is declared (its name).
     pub origin: Origin,
     /// Its access key id.
@@ -78,8 +75,7 @@ pub struct PrincipalDefinition {
 
 /// A declared function.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct FunctionDefinition {
+pub(crate) struct FunctionDefinition {
     /// Where it is declared (its name).
     pub origin: Origin,
     /// The settings of `$LATEST`.
@@ -110,8 +106,7 @@ impl FunctionDefinition {
 
 /// A declared published version: overrides of `$LATEST`.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct VersionDefinition {
+pub(crate) struct VersionDefinition {
     /// Where it is declared (its number).
     pub origin: Origin,
     /// Its overrides.
@@ -131,8 +126,7 @@ impl VersionDefinition {
 /// The settings a function or version declares; what it leaves out comes from `$LATEST`
 /// (for a version) and then from the defaults.
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct SettingsDefinition {
+pub(crate) struct SettingsDefinition {
     /// What to run; a version's replaces `$LATEST`'s.
     pub code: Option<Sourced<Code>>,
     /// The directory relative paths of `code` resolve against, and the task root.
@@ -153,8 +147,7 @@ pub struct SettingsDefinition {
 
 /// Declared logging controls, as AWS spells them (`JSON`, `INFO`, ...).
 #[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct LoggingDefinition {
+pub(crate) struct LoggingDefinition {
     /// `LogFormat`.
     pub format: Option<Sourced<String>>,
     /// `ApplicationLogLevel`.
@@ -167,8 +160,7 @@ pub struct LoggingDefinition {
 
 /// A declared alias.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct AliasDefinition {
+pub(crate) struct AliasDefinition {
     /// Where it is declared (its name).
     pub origin: Origin,
     /// The primary version.

@@ -39,13 +39,14 @@
 //!
 //! # Sources and the model
 //!
-//! [`Config`] is the model the local Lambda serves, with every default applied. It is built
-//! from [`Source`]s: each declares [`Definitions`] (every value optional, each with the
-//! [`Origin`] it was read from), later sources overlay earlier ones field by field, and
-//! [`Definitions::resolve`] checks the result and applies the defaults. `lambda-test.toml`
-//! ([`TomlSource`]) is the first source and, when others come (cargo-lambda's
-//! `[package.metadata.lambda]`, SAM and CloudFormation templates), the last one: the overlay
-//! for what only tests need, which wins where they disagree.
+//! [`Config`] is the model the local Lambda serves, with every default applied. Inside the
+//! crate it is built from sources (the `Source` trait): each declares `Definitions` (every
+//! value optional, each with the file, line and column it was read from), later sources
+//! overlay earlier ones field by field, and one resolver checks the result and applies the
+//! defaults, so a rule or a default holds for every source alike. `lambda-test.toml` is the
+//! first source and, when others come (cargo-lambda's `[package.metadata.lambda]`, SAM and
+//! CloudFormation templates), the last one: the overlay for what only tests need, which wins
+//! where they disagree.
 
 mod definition;
 mod model;
@@ -57,18 +58,13 @@ mod tests;
 
 use std::path::Path;
 
-pub use definition::{
-    AliasDefinition, Definitions, EmulatorDefinition, FunctionDefinition, LoggingDefinition,
-    Origin, PrincipalDefinition, SettingsDefinition, Sourced, VersionDefinition,
-};
+pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
-    Alias, ApplicationLogLevel, Architecture, Code, Config, DEFAULT_ACCOUNT_ID,
-    DEFAULT_EVENT_RETRY_DELAYS, DEFAULT_HANDLER, DEFAULT_MEMORY_SIZE, DEFAULT_REGION,
-    DEFAULT_TIMEOUT, EmulatorSettings, Function, LogFormat, Logging, Principal, SystemLogLevel,
-    Version, WeightedVersion,
+    Alias, ApplicationLogLevel, Architecture, Code, Config, EmulatorSettings, Function, LogFormat,
+    Logging, Principal, SystemLogLevel, Version, WeightedVersion,
 };
-pub use toml_source::TomlSource;
+pub(crate) use toml_source::TomlSource;
 
 pub use crate::CONFIG_FILE_NAME;
 use crate::Error;
@@ -79,10 +75,16 @@ use crate::Error;
 /// A source reads its own format and declares only what that format says, marking each
 /// value with where it was read; it applies no defaults and checks only its format's own
 /// rules, so that the rules and defaults of [`Definitions::resolve`] hold for every source
-/// alike. What the next sources carry has its place in [`SettingsDefinition`]: memory,
-/// timeout, environment, handler, architecture, logging, and the code (a template's
-/// `CodeUri` or a cargo-lambda binary, with its directory as the task root).
-pub trait Source {
+/// alike. A new source is one file in this folder, listed in [`Config::load`]'s sources
+/// before `lambda-test.toml`.
+///
+/// What the next sources carry has its place in
+/// [`SettingsDefinition`](definition::SettingsDefinition): memory, timeout, environment,
+/// handler, architecture, logging, and the code (a template's `CodeUri` or a cargo-lambda
+/// binary, with its directory as the task root). A SAM `AutoPublishAlias` or an
+/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition); a
+/// `FunctionUrlConfig` will need one more part of the model (not built yet).
+pub(crate) trait Source {
     /// What this source declares.
     fn definitions(&self) -> Result<Definitions, Error>;
 }
@@ -108,7 +110,7 @@ impl Config {
     /// The model of several sources, each overlaying the ones before it; `path` is the
     /// overlay file (`lambda-test.toml`, the last source): [`Config::path`], and its directory
     /// the task root of functions no source gives one.
-    pub fn from_sources(sources: &[&dyn Source], path: &Path) -> Result<Config, Error> {
+    pub(crate) fn from_sources(sources: &[&dyn Source], path: &Path) -> Result<Config, Error> {
         let mut definitions = Definitions::default();
         for source in sources {
             definitions.overlay(source.definitions()?);

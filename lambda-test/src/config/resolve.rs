@@ -42,7 +42,7 @@ impl Definitions {
     /// Checks the merged definitions and applies the defaults. `path` is the overlay
     /// (`lambda-test.toml`): the model's [`Config::path`], and its directory the fallback
     /// task root.
-    pub fn resolve(self, path: &Path) -> Result<Config, Error> {
+    pub(crate) fn resolve(self, path: &Path) -> Result<Config, Error> {
         let base_dir = path
             .parent()
             .map(Path::to_owned)

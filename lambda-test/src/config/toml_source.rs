@@ -24,7 +24,7 @@ use crate::Error;
 
 /// The text of a `lambda-test.toml` and where it was read from.
 #[derive(Debug, Clone)]
-pub struct TomlSource {
+pub(crate) struct TomlSource {
     text: String,
     path: Arc<Path>,
     /// The byte offset of each line's start, to turn spans into lines and columns.
@@ -34,7 +34,7 @@ pub struct TomlSource {
 impl TomlSource {
     /// The text of the file at `path` (absolute: relative paths in the file resolve against
     /// its directory).
-    pub fn new(text: impl Into<String>, path: &Path) -> Self {
+    pub(crate) fn new(text: impl Into<String>, path: &Path) -> Self {
         let text = text.into();
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
