@@ -111,18 +111,12 @@ impl Auth {
 
     /// The verifier of a config's `[emulator.principals]`, in the config's region.
     pub fn from_config(config: &crate::config::Config) -> Self {
-        Self::new(
-            config
-                .emulator
-                .principals
-                .iter()
-                .map(|(name, p)| Principal {
-                    name: name.clone(),
-                    access_key_id: p.access_key_id.clone(),
-                    secret_access_key: p.secret_access_key.clone(),
-                    arn: config.principal_arn(name, p),
-                }),
-        )
+        Self::new(config.emulator.principals.values().map(|p| Principal {
+            name: p.name.clone(),
+            access_key_id: p.access_key_id.clone(),
+            secret_access_key: p.secret_access_key.clone(),
+            arn: p.arn.clone(),
+        }))
         .in_region(config.emulator.region.clone())
     }
 

@@ -92,17 +92,8 @@ impl Emulator {
         let address = listener
             .local_addr()
             .map_err(|e| Error::EmulatorStart(e.to_string()))?;
-        let delays = config
-            .emulator
-            .event_retry_delays
-            .iter()
-            .map(|s| Duration::from_secs_f64(*s))
-            .collect();
-        let dead_letter_file = config
-            .emulator
-            .dead_letter_file
-            .as_ref()
-            .map(|f| config.base_dir.join(f));
+        let delays = config.emulator.event_retry_delays.clone();
+        let dead_letter_file = config.emulator.dead_letter_file.clone();
         let shared = Arc::new(Shared {
             registry: Registry::new(&config),
             auth: auth::Auth::from_config(&config),

@@ -4,11 +4,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Duration;
 
 use super::instance::VersionSettings;
 use crate::Error;
-use crate::config::{AliasConfig, Config, FunctionConfig};
+use crate::config::{self, Alias, Code, Config};
 use crate::emulator::api::error::AwsError;
 
 mod pool;
@@ -31,7 +30,7 @@ pub struct Function {
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
     pub arn: String,
     versions: BTreeMap<String, Arc<VersionPool>>,
-    aliases: BTreeMap<String, AliasConfig>,
+    aliases: BTreeMap<String, Alias>,
     reserved_concurrency: Option<u32>,
     allow: Option<Vec<String>>,
     running: AtomicU32,
@@ -47,7 +46,7 @@ impl Registry {
             .functions
             .iter()
             .map(|(name, f)| {
-                let function = Function::new(config, name, f, &search);
+                let function = Function::new(config, f, &search);
                 (name.clone(), Arc::new(function))
             })
             .collect();
@@ -100,7 +99,7 @@ impl Registry {
 fn bin_search_path(config: &Config) -> Vec<PathBuf> {
     let mut dirs = Vec::new();
     if let Some(dir) = &config.emulator.bin_dir {
-        dirs.push(config.base_dir.join(dir));
+        dirs.push(dir.clone());
     }
     if let Some(dir) = std::env::var_os("LAMBDA_TEST_BIN_DIR") {
         dirs.push(PathBuf::from(dir));
@@ -149,19 +148,17 @@ fn locate_bin(base: &Path, bin: &str, search: &[PathBuf]) -> Result<PathBuf, Vec
 }
 
 impl Function {
-    fn new(config: &Config, name: &str, f: &FunctionConfig, search: &[PathBuf]) -> Function {
-        let region = &config.emulator.region;
-        let account = &config.emulator.account_id;
-        let latest = settings_for(config, name, "$LATEST", f, None, search);
+    fn new(config: &Config, f: &config::Function, search: &[PathBuf]) -> Function {
+        let latest = settings_for(config, &f.name, &f.latest, search);
         let mut versions = BTreeMap::new();
         versions.insert("$LATEST".to_owned(), Arc::new(VersionPool::new(latest.0)));
-        for (number, overrides) in &f.versions {
-            let (settings, _) = settings_for(config, name, number, f, Some(overrides), search);
+        for (number, version) in &f.versions {
+            let (settings, _) = settings_for(config, &f.name, version, search);
             versions.insert(number.clone(), Arc::new(VersionPool::new(settings)));
         }
         Function {
-            name: name.to_owned(),
-            arn: format!("arn:aws:lambda:{region}:{account}:function:{name}"),
+            name: f.name.clone(),
+            arn: f.arn.clone(),
             versions,
             aliases: f.aliases.clone(),
             reserved_concurrency: f.reserved_concurrency,
@@ -200,11 +197,7 @@ impl Function {
             }
             Some(alias) => {
                 let a = self.aliases.get(alias).ok_or_else(|| not_found(alias))?;
-                let version = match a.additional() {
-                    Some((extra, weight)) if fastrand::f64() < weight => extra,
-                    _ => a.version(),
-                };
-                Ok(version.to_owned())
+                Ok(a.pick(fastrand::f64()).to_owned())
             }
         }
     }
@@ -213,7 +206,7 @@ impl Function {
     pub fn allow_list(&self, qualifier: Option<&str>) -> Option<&[String]> {
         qualifier
             .and_then(|q| self.aliases.get(q))
-            .and_then(AliasConfig::allow)
+            .and_then(|a| a.allow.as_deref())
             .or(self.allow.as_deref())
     }
 
@@ -256,32 +249,24 @@ impl Drop for ConcurrencySlot {
 
 type BinLookup = Option<(String, Result<PathBuf, Vec<PathBuf>>)>;
 
+/// The emulator's settings of a resolved version, and where its `bin` was found.
 fn settings_for(
     config: &Config,
     name: &str,
-    version: &str,
-    f: &FunctionConfig,
-    overrides: Option<&crate::config::VersionConfig>,
+    version: &config::Version,
     search: &[PathBuf],
 ) -> (VersionSettings, BinLookup) {
-    let o = overrides.cloned().unwrap_or_default();
-    // A version that sets `bin` or `command` replaces both of `$LATEST`'s.
-    let (bin, command) = match (&o.bin, &o.command) {
-        (None, None) => (f.bin.as_ref(), f.command.as_ref()),
-        (bin, command) => (bin.as_ref(), command.as_ref()),
-    };
-    let base = &config.base_dir;
-    let (program, args, lookup) = match (command, bin) {
-        (Some(command), _) => {
-            let program = PathBuf::from(&command[0]);
-            let program = if command[0].contains('/') {
+    let base = &version.task_root;
+    let (program, args, lookup) = match &version.code {
+        Code::Command { program, args } => {
+            let program = if program.contains('/') {
                 base.join(program)
             } else {
-                program
+                PathBuf::from(program)
             };
-            (program, command[1..].to_vec(), None)
+            (program, args.clone(), None)
         }
-        (_, Some(bin)) => {
+        Code::Bin(bin) => {
             let found = locate_bin(base, bin, search);
             let program = found.clone().unwrap_or_else(|_| {
                 search
@@ -290,24 +275,17 @@ fn settings_for(
             });
             (program, Vec::new(), Some((bin.clone(), found)))
         }
-        (None, None) => unreachable!("validated: every function has `bin` or `command`"),
     };
-    let mut environment = f.environment.clone();
-    environment.extend(o.environment);
-    let timeout = o.timeout.or(f.timeout).unwrap_or(3.0);
     let settings = VersionSettings {
         function_name: name.to_owned(),
-        version: version.to_owned(),
+        version: version.version.clone(),
         program,
         args,
         task_root: base.clone(),
-        environment,
-        timeout: Duration::from_secs_f64(timeout),
-        memory_size: o.memory_size.or(f.memory_size).unwrap_or(128),
-        handler: o
-            .handler
-            .or_else(|| f.handler.clone())
-            .unwrap_or_else(|| "bootstrap".to_owned()),
+        environment: version.environment.clone(),
+        timeout: version.timeout,
+        memory_size: version.memory_size,
+        handler: version.handler.clone(),
         region: config.emulator.region.clone(),
         account_id: config.emulator.account_id.clone(),
     };

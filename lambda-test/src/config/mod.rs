@@ -1,0 +1,120 @@
+//! `lambda-test.toml`: the functions the embedded local Lambda serves.
+//!
+//! ```toml
+//! [emulator]                       # optional
+//! region = "us-east-1"
+//! account_id = "123456789012"
+//! event_retry_delays = [1.0, 2.0]  # seconds before each retry of a failed Event (AWS: ~60, ~120)
+//! dead_letter_file = "dead-letters.jsonl"   # failed events, one destination record per line
+//! bin_dir = "target/debug"         # where `bin` is looked for (default: next to the test binary)
+//!
+//! [emulator.principals.ci]         # declaring any principal turns SigV4 verification on
+//! access_key_id = "AKIDCI"
+//! secret_access_key = "ci-secret"
+//! # arn = "arn:aws:iam::123456789012:role/ci"   (default: ...:user/<name>)
+//!
+//! [functions.greeter]
+//! bin = "greeter"                  # a [[bin]] of this package, or a path
+//! # command = ["python3", "-m", "awslambdaric", "app.handler"]   (instead of `bin`)
+//! timeout = 3                      # seconds (default 3)
+//! memory_size = 128                # MB (default 128), reported in REPORT lines
+//! handler = "bootstrap"            # `_HANDLER`
+//! environment = { GREETING = "Hello" }
+//! reserved_concurrency = 4         # more concurrent invocations get 429
+//! allow = ["ci"]                   # who may invoke (default: anyone)
+//! logging = { format = "JSON", application_level = "INFO", system_level = "INFO", log_group = "/aws/lambda/greeter" }
+//! #   AWS's LoggingConfig: format "Text" (default) or "JSON"; application_level TRACE, DEBUG,
+//! #   INFO, WARN, ERROR or FATAL and system_level DEBUG, INFO or WARN (JSON only, default
+//! #   INFO); log_group (default /aws/lambda/<name>). Checked and kept; logs are Text for now.
+//!
+//! [functions.greeter.versions.1]   # a published version: $LATEST's settings with overrides
+//! environment = { GREETING = "Hi" }  # merged over $LATEST's; `logging` merges key by key
+//!
+//! [functions.greeter.aliases]
+//! live = "1"                       # or { version = "2", weights = { "1" = 0.25 }, allow = [...] }
+//! ```
+//!
+//! Every table rejects unknown keys; errors name the file, the line and column, what is wrong
+//! and the valid keys or values.
+//!
+//! # Sources and the model
+//!
+//! [`Config`] is the model the local Lambda serves, with every default applied. Inside the
+//! crate it is built from sources (the `Source` trait): each declares `Definitions` (every
+//! value optional, each with the file, line and column it was read from), later sources
+//! overlay earlier ones field by field, and one resolver checks the result and applies the
+//! defaults, so a rule or a default holds for every source alike. `lambda-test.toml` is the
+//! first source and, when others come (cargo-lambda's `[package.metadata.lambda]`, SAM and
+//! CloudFormation templates), the last one: the overlay for what only tests need, which wins
+//! where they disagree.
+
+mod definition;
+mod model;
+mod resolve;
+mod toml_source;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+
+pub(crate) use definition::{Definitions, EmulatorDefinition};
+pub(crate) use model::is_region;
+pub use model::{
+    Alias, ApplicationLogLevel, Architecture, Code, Config, EmulatorSettings, Function, LogFormat,
+    Logging, Principal, SystemLogLevel, Version, WeightedVersion,
+};
+pub(crate) use toml_source::TomlSource;
+
+pub use crate::CONFIG_FILE_NAME;
+use crate::Error;
+
+/// A place that declares functions: `lambda-test.toml` today; cargo-lambda metadata and
+/// SAM/CloudFormation templates next.
+///
+/// A source reads its own format and declares only what that format says, marking each
+/// value with where it was read; it applies no defaults and checks only its format's own
+/// rules, so that the rules and defaults of [`Definitions::resolve`] hold for every source
+/// alike. A new source is one file in this folder, listed in [`Config::load`]'s sources
+/// before `lambda-test.toml`.
+///
+/// What the next sources carry has its place in
+/// [`SettingsDefinition`](definition::SettingsDefinition): memory, timeout, environment,
+/// handler, architecture, logging, and the code (a template's `CodeUri` or a cargo-lambda
+/// binary, with its directory as the task root). A SAM `AutoPublishAlias` or an
+/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition); a
+/// `FunctionUrlConfig` will need one more part of the model (not built yet).
+pub(crate) trait Source {
+    /// What this source declares.
+    fn definitions(&self) -> Result<Definitions, Error>;
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates config text; `path` is used for error messages and relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+        // Absolute, so that a relative `--config lambda-test.toml` gives instances a real
+        // working directory (a bare file name's parent is the empty path).
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        Self::from_sources(&[&TomlSource::new(text, &path)], &path)
+    }
+
+    /// The model of several sources, each overlaying the ones before it; `path` is the
+    /// overlay file (`lambda-test.toml`, the last source): [`Config::path`], and its directory
+    /// the task root of functions no source gives one.
+    pub(crate) fn from_sources(sources: &[&dyn Source], path: &Path) -> Result<Config, Error> {
+        let mut definitions = Definitions::default();
+        for source in sources {
+            definitions.overlay(source.definitions()?);
+        }
+        definitions.resolve(path)
+    }
+}

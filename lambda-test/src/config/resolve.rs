@@ -1,0 +1,507 @@
+//! From [`Definitions`] to the [`Config`] model: every rule checked once, whichever source a
+//! value came from, and every default applied. Each error names where the value was read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::definition::{
+    AliasDefinition, Definitions, FunctionDefinition, LoggingDefinition, Origin,
+    SettingsDefinition, Sourced,
+};
+use super::model::{
+    self, Alias, Config, EmulatorSettings, Function, Logging, Principal, Version, WeightedVersion,
+};
+use crate::Error;
+
+/// A broken rule: where, and what is wrong with the fix.
+pub(super) struct Invalid {
+    pub(super) origin: Origin,
+    pub(super) message: String,
+}
+
+impl Invalid {
+    pub(super) fn new(origin: &Origin, message: impl Into<String>) -> Self {
+        Self {
+            origin: origin.clone(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Error {
+        Error::ConfigInvalid {
+            path: invalid.origin.file.to_path_buf(),
+            message: format!("{}: {}", invalid.origin, invalid.message),
+        }
+    }
+}
+
+impl Definitions {
+    /// Checks the merged definitions and applies the defaults. `path` is the overlay
+    /// (`lambda-test.toml`): the model's [`Config::path`], and its directory the fallback
+    /// task root.
+    pub(crate) fn resolve(self, path: &Path) -> Result<Config, Error> {
+        let base_dir = path
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("/"));
+        let emulator = emulator_settings(self.emulator)?;
+        let mut functions = BTreeMap::new();
+        for (name, function) in self.functions {
+            let function = resolve_function(&emulator, &base_dir, &name, function)?;
+            functions.insert(name, function);
+        }
+        Ok(Config {
+            emulator,
+            functions,
+            base_dir,
+            path: path.to_owned(),
+        })
+    }
+}
+
+fn emulator_settings(e: super::EmulatorDefinition) -> Result<EmulatorSettings, Invalid> {
+    let region = match e.region {
+        Some(region) if !model::is_region(&region.value) => {
+            return Err(Invalid::new(
+                &region.origin,
+                format!(
+                    "`emulator.region` = {:?} is not a region like `us-east-1`",
+                    region.value
+                ),
+            ));
+        }
+        Some(region) => region.value,
+        None => model::DEFAULT_REGION.to_owned(),
+    };
+    let account_id = match e.account_id {
+        Some(id) if id.value.len() != 12 || !id.value.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(Invalid::new(
+                &id.origin,
+                format!(
+                    "`emulator.account_id` = {:?} must be 12 digits, like \"{}\"",
+                    id.value,
+                    model::DEFAULT_ACCOUNT_ID
+                ),
+            ));
+        }
+        Some(id) => id.value,
+        None => model::DEFAULT_ACCOUNT_ID.to_owned(),
+    };
+    let event_retry_delays = match e.event_retry_delays {
+        Some(delays)
+            if delays.value.len() > 2
+                || delays.value.iter().any(|d| !(0.0..=3600.0).contains(d)) =>
+        {
+            return Err(Invalid::new(
+                &delays.origin,
+                "`emulator.event_retry_delays` takes at most 2 delays (AWS retries twice) of 0 to 3600 seconds, like [1.0, 2.0]",
+            ));
+        }
+        Some(delays) => delays.value,
+        None => model::DEFAULT_EVENT_RETRY_DELAYS.to_vec(),
+    };
+    let mut keys = BTreeSet::new();
+    let mut principals = BTreeMap::new();
+    // In the order they are declared, so that the second use of a key is the one refused.
+    let mut declared: Vec<_> = e.principals.into_iter().collect();
+    declared.sort_by_key(|(_, p)| (p.origin.line, p.origin.column));
+    for (name, p) in declared {
+        if !keys.insert(p.access_key_id.value.clone()) {
+            return Err(Invalid::new(
+                &p.access_key_id.origin,
+                format!(
+                    "principal `{name}`: access key id {:?} is already used by another principal; give each principal its own",
+                    p.access_key_id.value
+                ),
+            ));
+        }
+        let arn = p.arn.map_or_else(
+            || format!("arn:aws:iam::{account_id}:user/{name}"),
+            |arn| arn.value,
+        );
+        let principal = Principal {
+            name: name.clone(),
+            access_key_id: p.access_key_id.value,
+            secret_access_key: p.secret_access_key,
+            arn,
+        };
+        principals.insert(name, principal);
+    }
+    Ok(EmulatorSettings {
+        region,
+        account_id,
+        bin_dir: e.bin_dir.map(|d| d.value),
+        event_retry_delays: event_retry_delays
+            .into_iter()
+            .map(Duration::from_secs_f64)
+            .collect(),
+        dead_letter_file: e.dead_letter_file.map(|f| f.value),
+        principals,
+    })
+}
+
+fn resolve_function(
+    emulator: &EmulatorSettings,
+    base_dir: &Path,
+    name: &str,
+    f: FunctionDefinition,
+) -> Result<Function, Invalid> {
+    check_allow(emulator, &f.allow, &format!("function `{name}`"))?;
+    for (alias, a) in &f.aliases {
+        check_allow(
+            emulator,
+            &a.allow,
+            &format!("function `{name}` alias `{alias}`"),
+        )?;
+    }
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Invalid::new(
+            &f.origin,
+            format!("function name {name:?} must be 1 to 64 letters, digits, `-` or `_`"),
+        ));
+    }
+    let context = format!("function `{name}` (line {})", f.origin.line);
+    let latest_code = f.latest.code.as_ref().ok_or_else(|| {
+        Invalid::new(
+            &f.origin,
+            format!("function `{name}` needs `bin` (a [[bin]] of this package) or `command`"),
+        )
+    })?;
+    if let model::Code::Command { program, .. } = &latest_code.value
+        && program.is_empty()
+    {
+        return Err(Invalid::new(
+            &latest_code.origin,
+            format!("function `{name}`: `command` is empty; give the program and its arguments"),
+        ));
+    }
+    let latest = resolve_version(name, "$LATEST", &context, &f.latest, None, base_dir)?;
+    let versions = resolve_versions(name, &f, base_dir)?;
+    let mut aliases = BTreeMap::new();
+    for (alias, a) in f.aliases {
+        let resolved = resolve_alias(name, &alias, a, &versions)?;
+        aliases.insert(alias, resolved);
+    }
+    Ok(Function {
+        name: name.to_owned(),
+        arn: format!(
+            "arn:aws:lambda:{}:{}:function:{name}",
+            emulator.region, emulator.account_id
+        ),
+        latest,
+        versions,
+        aliases,
+        reserved_concurrency: f.reserved_concurrency.map(|c| c.value),
+        allow: f.allow.map(values),
+    })
+}
+
+/// Every entry of an `allow` list names a declared principal (by name or ARN) or is `"*"`.
+fn check_allow(
+    emulator: &EmulatorSettings,
+    allow: &Option<Vec<Sourced<String>>>,
+    whose: &str,
+) -> Result<(), Invalid> {
+    for entry in allow.iter().flatten() {
+        let known = entry.value == "*"
+            || emulator.principals.contains_key(&entry.value)
+            || emulator.principals.values().any(|p| p.arn == entry.value);
+        if !known {
+            return Err(Invalid::new(
+                &entry.origin,
+                format!(
+                    "{whose}: `allow` names {:?}, which is not a principal under [emulator.principals] (or \"*\"); declare it there, or name a declared principal",
+                    entry.value
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The published versions of a function, each over its `$LATEST`.
+fn resolve_versions(
+    name: &str,
+    f: &FunctionDefinition,
+    base_dir: &Path,
+) -> Result<BTreeMap<String, Version>, Invalid> {
+    let mut versions = BTreeMap::new();
+    for (number, v) in &f.versions {
+        if number.is_empty()
+            || !number.bytes().all(|b| b.is_ascii_digit())
+            || number.starts_with('0')
+        {
+            return Err(Invalid::new(
+                &v.origin,
+                format!(
+                    "function `{name}`: version {number:?} must be a number like \"1\"; published versions are numbered from 1"
+                ),
+            ));
+        }
+        let context = format!(
+            "function `{name}` version {number} (line {})",
+            v.origin.line
+        );
+        let version = resolve_version(
+            name,
+            number,
+            &context,
+            &v.settings,
+            Some(&f.latest),
+            base_dir,
+        )?;
+        versions.insert(number.clone(), version);
+    }
+    Ok(versions)
+}
+
+/// One version's settings: its own, else `$LATEST`'s (for a published version), else the
+/// defaults.
+fn resolve_version(
+    function: &str,
+    version: &str,
+    context: &str,
+    own: &SettingsDefinition,
+    latest: Option<&SettingsDefinition>,
+    base_dir: &Path,
+) -> Result<Version, Invalid> {
+    // A version's own value, else its `$LATEST`'s.
+    let inherit = |field: fn(&SettingsDefinition) -> bool| {
+        if field(own) {
+            Some(own)
+        } else {
+            latest.filter(|l| field(l))
+        }
+    };
+    let code_from = inherit(|s| s.code.is_some()).expect("checked: $LATEST has code");
+    let code = code_from.code.clone().expect("picked for its code").value;
+    let task_root = code_from
+        .code_dir
+        .clone()
+        .unwrap_or_else(|| base_dir.to_owned());
+    let timeout = match inherit(|s| s.timeout.is_some()).and_then(|s| s.timeout.as_ref()) {
+        Some(t) if !(t.value > 0.0 && t.value <= 900.0) => {
+            return Err(Invalid::new(
+                &t.origin,
+                format!(
+                    "{context}: `timeout` = {} must be between 1 and 900 seconds",
+                    t.value
+                ),
+            ));
+        }
+        Some(t) => Duration::from_secs_f64(t.value),
+        None => model::DEFAULT_TIMEOUT,
+    };
+    let memory_size =
+        match inherit(|s| s.memory_size.is_some()).and_then(|s| s.memory_size.as_ref()) {
+            Some(m) if !(128..=10240).contains(&m.value) => {
+                return Err(Invalid::new(
+                    &m.origin,
+                    format!(
+                        "{context}: `memory_size` = {} must be between 128 and 10240 MB",
+                        m.value
+                    ),
+                ));
+            }
+            Some(m) => m.value,
+            None => model::DEFAULT_MEMORY_SIZE,
+        };
+    let handler = inherit(|s| s.handler.is_some())
+        .and_then(|s| s.handler.as_ref())
+        .map_or_else(|| model::DEFAULT_HANDLER.to_owned(), |h| h.value.clone());
+    let mut environment = latest.map(|l| l.environment.clone()).unwrap_or_default();
+    environment.extend(own.environment.clone());
+    let architecture =
+        match inherit(|s| s.architecture.is_some()).and_then(|s| s.architecture.as_ref()) {
+            Some(a) => a
+                .value
+                .parse()
+                .map_err(|e| Invalid::new(&a.origin, format!("{context}: `architecture` {e}")))?,
+            None => model::Architecture::default(),
+        };
+    let logging = resolve_logging(function, context, &own.logging, latest.map(|l| &l.logging))?;
+    Ok(Version {
+        version: version.to_owned(),
+        code,
+        task_root,
+        timeout,
+        memory_size,
+        handler,
+        environment,
+        architecture,
+        logging,
+    })
+}
+
+/// Logging controls: each field its own, else `$LATEST`'s, else AWS's default. Levels need
+/// the JSON format, as on AWS.
+fn resolve_logging(
+    function: &str,
+    context: &str,
+    own: &LoggingDefinition,
+    latest: Option<&LoggingDefinition>,
+) -> Result<Logging, Invalid> {
+    fn field<'a>(
+        own: &'a Option<Sourced<String>>,
+        latest: Option<&'a Option<Sourced<String>>>,
+    ) -> Option<&'a Sourced<String>> {
+        own.as_ref().or(latest.and_then(Option::as_ref))
+    }
+    fn parse<T: std::str::FromStr<Err = String>>(
+        value: Option<&Sourced<String>>,
+        key: &str,
+        context: &str,
+    ) -> Result<Option<T>, Invalid> {
+        value
+            .map(|v| {
+                v.value.parse().map_err(|e| {
+                    Invalid::new(&v.origin, format!("{context}: `logging.{key}` = {e}"))
+                })
+            })
+            .transpose()
+    }
+    let mut logging = Logging::defaults(function);
+    let format = field(&own.format, latest.map(|l| &l.format));
+    if let Some(format) = parse(format, "format", context)? {
+        logging.format = format;
+    }
+    let application = field(&own.application_level, latest.map(|l| &l.application_level));
+    let system = field(&own.system_level, latest.map(|l| &l.system_level));
+    let own_levels = [
+        (&own.application_level, "application_level"),
+        (&own.system_level, "system_level"),
+    ];
+    for (level, key) in own_levels {
+        if let Some(level) = level
+            && logging.format != model::LogFormat::Json
+        {
+            return Err(Invalid::new(
+                &level.origin,
+                format!(
+                    "{context}: `logging.{key}` applies to the JSON log format only (as on AWS); add `format = \"JSON\"` to `logging`, or remove `{key}`"
+                ),
+            ));
+        }
+    }
+    // A version that switches to Text drops the levels it would inherit: Text has none.
+    if logging.format == model::LogFormat::Json {
+        if let Some(level) = parse(application, "application_level", context)? {
+            logging.application_level = level;
+        }
+        if let Some(level) = parse(system, "system_level", context)? {
+            logging.system_level = level;
+        }
+    }
+    if let Some(group) = field(&own.log_group, latest.map(|l| &l.log_group)) {
+        let valid = (1..=512).contains(&group.value.len())
+            && group
+                .value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-_/#".contains(&b));
+        if !valid {
+            return Err(Invalid::new(
+                &group.origin,
+                format!(
+                    "{context}: `logging.log_group` = {:?} must be 1 to 512 letters, digits or `.-_/#`, like \"/aws/lambda/{function}\"",
+                    group.value
+                ),
+            ));
+        }
+        logging.log_group = group.value.clone();
+    }
+    Ok(logging)
+}
+
+fn resolve_alias(
+    name: &str,
+    alias: &str,
+    a: AliasDefinition,
+    versions: &BTreeMap<String, Version>,
+) -> Result<Alias, Invalid> {
+    let at = |origin: &Origin, message: String| Err(Invalid::new(origin, message));
+    if alias.is_empty()
+        || alias.len() > 128
+        || alias.bytes().all(|b| b.is_ascii_digit())
+        || !alias
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return at(
+            &a.origin,
+            format!(
+                "function `{name}`: alias {alias:?} must be 1 to 128 letters, digits, `-` or `_`, and not all digits"
+            ),
+        );
+    }
+    let version = &a.version;
+    if version.value != "$LATEST" && !versions.contains_key(&version.value) {
+        return at(
+            &version.origin,
+            format!(
+                "function `{name}`: alias `{alias}` points at version {:?}, which is not `$LATEST` or a version under [functions.{name}.versions]; declare [functions.{name}.versions.{}] or point it at an existing one",
+                version.value, version.value
+            ),
+        );
+    }
+    let additional = match a.weights.as_slice() {
+        [] => None,
+        [(extra, weight)] => {
+            if !versions.contains_key(&extra.value) || !versions.contains_key(&version.value) {
+                return at(
+                    &extra.origin,
+                    format!(
+                        "function `{name}`: a weighted alias routes between published versions only (got {:?} and {:?}); declare both under [functions.{name}.versions]",
+                        version.value, extra.value
+                    ),
+                );
+            }
+            if extra.value == version.value {
+                return at(
+                    &extra.origin,
+                    format!(
+                        "function `{name}`: alias `{alias}`: the additional version must differ from `version`"
+                    ),
+                );
+            }
+            if !(0.0..=1.0).contains(&weight.value) {
+                return at(
+                    &weight.origin,
+                    format!(
+                        "function `{name}`: alias `{alias}`: weight {} must be between 0.0 and 1.0 (the share of invocations version {} gets)",
+                        weight.value, extra.value
+                    ),
+                );
+            }
+            Some(WeightedVersion {
+                version: extra.value.clone(),
+                weight: weight.value,
+            })
+        }
+        [_, (second, _), ..] => {
+            return at(
+                &second.origin,
+                format!(
+                    "function `{name}`: alias `{alias}` may route to at most one additional version; keep one entry in `weights`"
+                ),
+            );
+        }
+    };
+    Ok(Alias {
+        name: alias.to_owned(),
+        version: a.version.value,
+        additional,
+        allow: a.allow.map(values),
+    })
+}
+
+fn values<T>(sourced: Vec<Sourced<T>>) -> Vec<T> {
+    sourced.into_iter().map(|s| s.value).collect()
+}
