@@ -67,8 +67,10 @@
 //!
 //! # Features
 //!
-//! - `emulator` (default): the embedded local Lambda and the `lambda-test serve` binary.
+//! - `emulator` (default): the embedded local Lambda.
 //! - `macros` (default): the `#[lambda_test]` attribute.
+//! - `cli`: the `lambda-test serve` binary (`cargo run -p lambda-test --features cli -- serve`);
+//!   off by default so that the tests of a function package do not compile its command line.
 
 mod attr;
 mod client;
