@@ -368,6 +368,7 @@ fn test_fn(
     };
     // The unused binding keeps a body without argument warning-free.
     let discard = (!takes_arg && !snapshot).then(|| quote!(let _ = &#value;));
+    let test_name = syn::ext::IdentExt::unraw(name).to_string();
     quote! {
         #file_check
         #(#attrs)*
@@ -376,6 +377,7 @@ fn test_fn(
             #body_fn
             let __lambda_test_args =
                 ::lambda_test::__private::TestArgs::new(::core::env!("CARGO_MANIFEST_DIR"))
+                    .test(::core::module_path!(), #test_name)
                     #(#calls)*;
             #run
             #assertion

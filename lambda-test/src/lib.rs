@@ -77,21 +77,25 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+#[cfg(feature = "emulator")]
 mod local;
 
 /// The name of the config file the local Lambda reads from a package directory.
 pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 
-#[cfg(feature = "emulator")]
-pub use client::harness::Local;
-pub use client::harness::{ClientOptions, Harness, Target};
+pub use client::harness::{ClientOptions, Harness};
 pub use client::invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
 pub use client::outcome::{Outcome, Redactions, SnapshotRecord};
 pub use client::tail_log::{Report, TailLog};
+pub use client::target::Target;
+#[cfg(feature = "emulator")]
+pub use emulator::EventResult;
 pub use error::Error;
 #[doc = include_str!("../docs/lambda_test.md")]
 #[cfg(feature = "macros")]
 pub use lambda_test_macros::lambda_test;
+#[cfg(feature = "emulator")]
+pub use local::Local;
 
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]
