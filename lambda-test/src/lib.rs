@@ -37,13 +37,35 @@
 //!
 //! # Targets
 //!
-//! Resolved once per test process:
+//! Resolved for each test ([`Target::resolve`]), the first that applies:
 //!
 //! 1. an `endpoint_url` attribute, or `LAMBDA_TEST_ENDPOINT_URL`: that endpoint;
-//! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain;
-//! 3. a `lambda-test.toml` in the package (and `LAMBDA_TEST_TARGET` unset or `local`): the
-//!    embedded local Lambda ([`emulator`]), started once per test process;
-//! 4. otherwise real AWS.
+//! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain
+//!    (`LAMBDA_TEST_TARGET=local`: the local Lambda, an error without `lambda-test.toml`);
+//! 3. the package's own setting in its `Cargo.toml`, read at run time:
+//!    `[package.metadata.lambda-test] target = "aws"` (or `"local"`);
+//! 4. a `lambda-test.toml` in the package: the embedded local Lambda ([`emulator`]), started
+//!    once per test process;
+//! 5. otherwise [`Error::NoTarget`], whose message names the directory searched and both ways
+//!    to reach real AWS.
+//!
+//! **Breaking change:** before, case 5 sent invocations to real AWS. A moved checkout or a
+//! renamed file then ran the tests against the deployed functions with whatever credentials
+//! the machine had; real AWS is now reached only when asked for.
+//!
+//! ```toml
+//! # Cargo.toml of a package whose tests check the deployed functions
+//! [package.metadata.lambda-test]
+//! target = "aws"
+//! ```
+//!
+//! ## Event invocations
+//!
+//! An `Event` invocation answers 202 at once and runs in the background.
+//! [`Outcome::event_result`] waits for that invocation's own result (attempts, final payload or
+//! error, dead-lettered or not), keyed by its request id, so another test's failing event never
+//! fails this one; it works the same in process and on a shared local Lambda.
+//! [`Local::events_drained`] and [`Local::dead_letters`] read the whole queue, every test's.
 //!
 //! ## Under `cargo nextest run`
 //!
