@@ -1,5 +1,5 @@
 //! The control route of a local Lambda shared by several test processes (`crate::local`):
-//! the operations of [`LocalControl`] a test reaches in process through the emulator, over
+//! the control operations (`crate::local::control::LocalControl`) a test reaches in process through the emulator, over
 //! HTTP, and the in-process implementation they all dispatch to.
 //!
 //! `POST /__lambda-test/control` takes one operation as JSON

@@ -45,7 +45,8 @@ pub struct Local {
 
 enum Server {
     InProcess(Emulator),
-    Shared(HttpControl),
+    // Boxed: the hyper client is several times the size of the emulator's handle.
+    Shared(Box<HttpControl>),
 }
 
 impl Local {
@@ -81,7 +82,7 @@ impl Local {
                 let control =
                     HttpControl::new(&server.endpoint, Some(server.dir().to_owned()), registry);
                 return Ok(Local {
-                    server: Server::Shared(control),
+                    server: Server::Shared(Box::new(control)),
                     client,
                     region,
                     auth,
@@ -104,7 +105,7 @@ impl Local {
     fn control(&self) -> &dyn LocalControl {
         match &self.server {
             Server::InProcess(emulator) => emulator.control(),
-            Server::Shared(http) => http,
+            Server::Shared(http) => &**http,
         }
     }
 
