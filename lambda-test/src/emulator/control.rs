@@ -1,6 +1,6 @@
 //! The control route of a local Lambda shared by several test processes (`crate::local`):
-//! the control operations (`crate::local::control::LocalControl`) a test reaches in process through the emulator, over
-//! HTTP, and the in-process implementation they all dispatch to.
+//! the control operations (`crate::local::control::LocalControl`) a test reaches in process
+//! through the emulator, over HTTP, and the in-process implementation they all dispatch to.
 //!
 //! `POST /__lambda-test/control` takes one operation as JSON
 //! (`{"operation": "event_result", "request_id": "...", "timeout": {...}}`; the list is
