@@ -498,6 +498,23 @@ mod tests {
         assert!(body.contains("assert_yaml_snapshot"), "{body}");
     }
 
+    /// Each generated test names itself (its module path and libtest name), so that the library
+    /// can run it again as a shared local Lambda.
+    #[test]
+    fn each_test_names_itself() {
+        let file = expand_fn(
+            quote!(function = "greeter", qualifiers = ["live"]),
+            quote!(
+                async fn r#matrix() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        assert!(
+            text.contains(". test (:: core :: module_path ! () , \"live\")"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn snapshot_false_drops_the_assertion_and_outcome_is_passed() {
         let file = expand_fn(
