@@ -368,6 +368,7 @@ fn test_fn(
     };
     // The unused binding keeps a body without argument warning-free.
     let discard = (!takes_arg && !snapshot).then(|| quote!(let _ = &#value;));
+    let test_name = syn::ext::IdentExt::unraw(name).to_string();
     quote! {
         #file_check
         #(#attrs)*
@@ -376,6 +377,7 @@ fn test_fn(
             #body_fn
             let __lambda_test_args =
                 ::lambda_test::__private::TestArgs::new(::core::env!("CARGO_MANIFEST_DIR"))
+                    .test(::core::module_path!(), #test_name)
                     #(#calls)*;
             #run
             #assertion
@@ -494,6 +496,23 @@ mod tests {
         assert!(body.contains("async fn greets_bob"), "{body}");
         assert!(body.contains(". function (\"greeter\")"), "{body}");
         assert!(body.contains("assert_yaml_snapshot"), "{body}");
+    }
+
+    /// Each generated test names itself (its module path and libtest name), so that the library
+    /// can run it again as a shared local Lambda.
+    #[test]
+    fn each_test_names_itself() {
+        let file = expand_fn(
+            quote!(function = "greeter", qualifiers = ["live"]),
+            quote!(
+                async fn r#matrix() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        assert!(
+            text.contains(". test (:: core :: module_path ! () , \"live\")"),
+            "{text}"
+        );
     }
 
     #[test]

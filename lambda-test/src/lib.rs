@@ -37,13 +37,35 @@
 //!
 //! # Targets
 //!
-//! Resolved once per test process:
+//! Resolved for each test ([`Target::resolve`]), the first that applies:
 //!
 //! 1. an `endpoint_url` attribute, or `LAMBDA_TEST_ENDPOINT_URL`: that endpoint;
-//! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain;
-//! 3. a `lambda-test.toml` in the package (and `LAMBDA_TEST_TARGET` unset or `local`): the
-//!    embedded local Lambda ([`emulator`]), started once per test process;
-//! 4. otherwise real AWS.
+//! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain
+//!    (`LAMBDA_TEST_TARGET=local`: the local Lambda, an error without `lambda-test.toml`);
+//! 3. the package's own setting in its `Cargo.toml`, read at run time:
+//!    `[package.metadata.lambda-test] target = "aws"` (or `"local"`);
+//! 4. a `lambda-test.toml` in the package: the embedded local Lambda ([`emulator`]), started
+//!    once per test process;
+//! 5. otherwise [`Error::NoTarget`], whose message names the directory searched and both ways
+//!    to reach real AWS.
+//!
+//! **Breaking change:** before, case 5 sent invocations to real AWS. A moved checkout or a
+//! renamed file then ran the tests against the deployed functions with whatever credentials
+//! the machine had; real AWS is now reached only when asked for.
+//!
+//! ```toml
+//! # Cargo.toml of a package whose tests check the deployed functions
+//! [package.metadata.lambda-test]
+//! target = "aws"
+//! ```
+//!
+//! ## Event invocations
+//!
+//! An `Event` invocation answers 202 at once and runs in the background.
+//! [`Outcome::event_result`] waits for that invocation's own result (attempts, final payload or
+//! error, dead-lettered or not), keyed by its request id, so another test's failing event never
+//! fails this one; it works the same in process and on a shared local Lambda.
+//! [`Local::events_drained`] and [`Local::dead_letters`] read the whole queue, every test's.
 //!
 //! ## Under `cargo nextest run`
 //!
@@ -79,21 +101,25 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 mod error;
+#[cfg(feature = "emulator")]
 mod local;
 
 /// The name of the config file the local Lambda reads from a package directory.
 pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 
-#[cfg(feature = "emulator")]
-pub use client::harness::Local;
-pub use client::harness::{ClientOptions, Harness, Target};
+pub use client::harness::{ClientOptions, Harness};
 pub use client::invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
 pub use client::outcome::{Outcome, Redactions, SnapshotRecord};
 pub use client::tail_log::{Report, TailLog};
+pub use client::target::Target;
+#[cfg(feature = "emulator")]
+pub use emulator::EventResult;
 pub use error::Error;
 #[doc = include_str!("../docs/lambda_test.md")]
 #[cfg(feature = "macros")]
 pub use lambda_test_macros::lambda_test;
+#[cfg(feature = "emulator")]
+pub use local::Local;
 
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]

@@ -41,6 +41,50 @@ async fn queues_an_event(outcome: Outcome) {
     println!("events={} shared={}", stats.succeeded, local.is_shared());
 }
 
+/// An `Event` that fails on every attempt: its own result says so, dead-lettered.
+#[lambda_test(
+    function = "probe",
+    invocation_type = "Event",
+    payload = r#"{"action": "error"}"#,
+    snapshot = false
+)]
+#[ignore = "run by the `event_results_*` tests, beside `event_that_succeeds`"]
+async fn event_that_fails(outcome: Outcome) {
+    let result = outcome.event_result().await.unwrap();
+    assert!(result.dead_lettered && !result.succeeded(), "{result:?}");
+    assert_eq!(result.attempts, 3, "{result:?}");
+    assert_eq!(result.payload["errorType"], "ProbeError", "{result:?}");
+    println!(
+        "failed_attempts={} shared={}",
+        result.attempts,
+        local().await.is_shared()
+    );
+}
+
+/// An `Event` that succeeds while another test's fails: its result is its own. It runs
+/// long enough for the other's dead letter to land first, which the queue-wide
+/// `dead_letters()` then shows.
+#[lambda_test(
+    function = "probe",
+    invocation_type = "Event",
+    payload = r#"{"action": "sleep", "ms": 500}"#,
+    snapshot = false
+)]
+#[ignore = "run by the `event_results_*` tests, beside `event_that_fails`"]
+async fn event_that_succeeds(outcome: Outcome) {
+    let result = outcome.event_result().await.unwrap();
+    assert!(result.succeeded() && !result.dead_lettered, "{result:?}");
+    assert_eq!(result.attempts, 1, "{result:?}");
+    assert_eq!(result.request_id, outcome.request_id.unwrap());
+    let local = local().await;
+    println!(
+        "succeeded_attempts={} dead_letters_of_others={} shared={}",
+        result.attempts,
+        local.dead_letters().await.unwrap().len(),
+        local.is_shared()
+    );
+}
+
 /// A caller that gives up: the server must not count its request as in flight forever.
 #[lambda_test(
     function = "probe",
@@ -60,9 +104,16 @@ async fn local() -> std::sync::Arc<lambda_test::Local> {
 
 /// Runs one test of this executable as its own process, sharing the local Lambda of `run`.
 fn run_test(run: &Run, test: &str) -> String {
+    run_tests(run, &[test, "--exact"], "1")
+}
+
+/// Runs the tests of this executable that `filter` selects (ignored ones included) in one
+/// process, with `LAMBDA_TEST_SHARED=shared` and `run`'s state directory.
+fn run_tests(run: &Run, filter: &[&str], shared: &str) -> String {
     let output: Output = Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture"])
-        .env("LAMBDA_TEST_SHARED", "1")
+        .args(filter)
+        .args(["--include-ignored", "--nocapture", "--test-threads", "4"])
+        .env("LAMBDA_TEST_SHARED", shared)
         .env("LAMBDA_TEST_SHARED_DIR", &run.dir)
         .env("NEXTEST_RUN_ID", &run.id)
         .output()
@@ -70,7 +121,7 @@ fn run_test(run: &Run, test: &str) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
-        "{test} failed:\n{stdout}\n{}",
+        "{filter:?} failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
@@ -208,6 +259,44 @@ fn a_shared_servers_event_queue_is_reachable() {
     assert_eq!(field(&first, "events"), "1", "{first}");
     let second = run_test(&run, "queues_an_event");
     assert_eq!(field(&second, "events"), "2", "the same queue: {second}");
+    run.wait_until_idle_stop();
+}
+
+/// Two tests in one process, one whose event fails: each waits for its own event's result,
+/// and the failing one does not fail the other (on the local Lambda of the process).
+#[test]
+fn event_results_are_per_invocation_in_process() {
+    let run = Run::new("results-local");
+    let out = run_tests(&run, &["event_that_"], "0");
+    assert_eq!(field(&out, "shared"), "false", "{out}");
+    assert_eq!(field(&out, "failed_attempts"), "3", "{out}");
+    assert_eq!(field(&out, "succeeded_attempts"), "1", "{out}");
+    assert_eq!(field(&out, "dead_letters_of_others"), "1", "{out}");
+    assert!(!run.dir.exists(), "no server was started");
+}
+
+/// The same on a shared server: the two tests in one process, then each in its own process
+/// at once (as nextest runs them), all on one server whose queue they share.
+#[test]
+fn event_results_are_per_invocation_on_a_shared_server() {
+    let run = Run::new("results-shared");
+    let together = run_tests(&run, &["event_that_"], "1");
+    assert_eq!(field(&together, "shared"), "true", "{together}");
+    assert_eq!(field(&together, "failed_attempts"), "3", "{together}");
+    assert_eq!(field(&together, "succeeded_attempts"), "1", "{together}");
+    let server_pid = run.server_pid();
+    let run = &run;
+    let apart: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ["event_that_fails", "event_that_succeeds"]
+            .map(|test| scope.spawn(move || run_test(run, test)))
+            .into_iter()
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(field(&apart[0], "failed_attempts"), "3", "{}", apart[0]);
+    assert_eq!(field(&apart[1], "succeeded_attempts"), "1", "{}", apart[1]);
+    assert_eq!(field(&apart[1], "shared"), "true", "{}", apart[1]);
+    assert_eq!(run.server_pid(), server_pid, "one server for all");
     run.wait_until_idle_stop();
 }
 

@@ -6,9 +6,10 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use crate::Error;
-use crate::client::harness::{ClientOptions, Harness, Target};
+use crate::client::harness::{ClientOptions, Harness};
 use crate::client::invocation::{Invocation, InvocationType, LogType};
 use crate::client::outcome::{Outcome, Redactions, SnapshotRecord};
+use crate::client::target::Target;
 
 /// The replacement of a `redact` pattern given without one.
 pub const DEFAULT_REDACTION: &str = "[redacted]";
@@ -17,6 +18,8 @@ pub const DEFAULT_REDACTION: &str = "[redacted]";
 #[derive(Debug, Clone)]
 pub struct TestArgs {
     package_dir: &'static str,
+    /// The test's `module_path!()` and name, for running it again as a shared server.
+    test: Option<(&'static str, &'static str)>,
     function: String,
     qualifier: Option<String>,
     payload: Option<String>,
@@ -74,6 +77,7 @@ impl TestArgs {
     pub fn new(package_dir: &'static str) -> Self {
         Self {
             package_dir,
+            test: None,
             function: String::new(),
             qualifier: None,
             payload: None,
@@ -96,6 +100,13 @@ impl TestArgs {
             max_init_ms: None,
             redact: Vec::new(),
         }
+    }
+
+    /// The test's `module_path!()` and function name: what libtest calls it, so that a shared
+    /// local Lambda can be started by running this test again (`crate::local::shared`).
+    pub fn test(mut self, module_path: &'static str, name: &'static str) -> Self {
+        self.test = Some((module_path, name));
+        self
     }
 
     /// `function = "..."`.
@@ -282,8 +293,7 @@ impl TestArgs {
     /// `same_payload` matrix disagree.
     #[track_caller]
     pub fn run(&self) -> Outcome {
-        #[cfg(feature = "emulator")]
-        crate::local::shared::note_test_entry();
+        self.enter();
         let harness = Harness::global();
         let (outcome, mismatch) = match &self.same_payload {
             None => match harness.block_on(self.invoke()) {
@@ -309,8 +319,7 @@ impl TestArgs {
     /// what happened instead.
     #[track_caller]
     pub fn run_expect_error(&self) -> Error {
-        #[cfg(feature = "emulator")]
-        crate::local::shared::note_test_entry();
+        self.enter();
         let code = self.expect_error.as_deref().unwrap_or_default();
         match Harness::global().block_on(self.invoke()) {
             Ok(outcome) => panic!(
@@ -329,6 +338,13 @@ impl TestArgs {
         }
     }
 
+    /// The first call of every generated test: a process started to be a shared local Lambda
+    /// serves and exits here (`crate::local::shared`, "Why a test becomes the server").
+    fn enter(&self) {
+        #[cfg(feature = "emulator")]
+        crate::local::shared::enter_test(self.test);
+    }
+
     /// Every qualifier of the matrix, invoked once per process; this test's outcome, and the
     /// first payload difference, if any.
     async fn invoke_matrix(
@@ -339,6 +355,7 @@ impl TestArgs {
             "{:?}",
             TestArgs {
                 qualifier: None,
+                test: None,
                 ..self.clone()
             }
         );
@@ -495,9 +512,10 @@ impl TestArgs {
         if let Some(t) = &self.tenant_id {
             invocation = invocation.tenant_id(expand_vars(t)?);
         }
-        harness
+        let outcome = harness
             .run(async move { invocation.send(&client).await })
-            .await
+            .await?;
+        Ok(outcome.sent_to(target))
     }
 }
 

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+#[cfg(feature = "emulator")]
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -17,66 +18,9 @@ use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
 use tokio::sync::OnceCell;
 
 use crate::Error;
-
-/// Where invocations go.
-///
-/// ```no_run
-/// use lambda_test::Target;
-///
-/// // What `#[lambda_test]` does for a test in this package.
-/// let target = Target::resolve(env!("CARGO_MANIFEST_DIR").as_ref(), None).unwrap();
-/// if let Target::Local { package_dir } = &target {
-///     println!("the embedded local Lambda serves {}", package_dir.display());
-/// }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Target {
-    /// The embedded local Lambda serving the package's `lambda-test.toml`.
-    Local {
-        /// The package directory holding `lambda-test.toml`.
-        package_dir: PathBuf,
-    },
-    /// Any Lambda-compatible endpoint (e.g. `lambda-test serve`).
-    Endpoint {
-        /// Its URL.
-        url: String,
-    },
-    /// Real AWS, through `aws-config`'s default chain.
-    Aws,
-}
-
-impl Target {
-    /// Resolves the target for a package, as documented in the crate docs:
-    /// an explicit endpoint, then `LAMBDA_TEST_ENDPOINT_URL`, then `LAMBDA_TEST_TARGET=aws`,
-    /// then a `lambda-test.toml` in the package, else real AWS.
-    pub fn resolve(package_dir: &Path, endpoint_url: Option<&str>) -> Result<Target, Error> {
-        if let Some(url) = endpoint_url {
-            return Ok(Target::Endpoint {
-                url: url.to_owned(),
-            });
-        }
-        if let Some(url) = env_nonempty("LAMBDA_TEST_ENDPOINT_URL") {
-            return Ok(Target::Endpoint { url });
-        }
-        let has_config = package_dir.join(crate::CONFIG_FILE_NAME).is_file();
-        match env_nonempty("LAMBDA_TEST_TARGET").as_deref() {
-            Some("aws") => Ok(Target::Aws),
-            None | Some("local") if has_config => Ok(Target::Local {
-                package_dir: package_dir.to_owned(),
-            }),
-            Some("local") => Err(Error::EmulatorStart(format!(
-                "LAMBDA_TEST_TARGET=local, but there is no {} in {}",
-                crate::CONFIG_FILE_NAME,
-                package_dir.display()
-            ))),
-            None => Ok(Target::Aws),
-            Some(other) => Err(Error::EmulatorStart(format!(
-                "LAMBDA_TEST_TARGET={other:?} is not `local` or `aws`"
-            ))),
-        }
-    }
-}
+#[cfg(feature = "emulator")]
+use crate::Local;
+use crate::client::target::{Target, env_nonempty};
 
 /// How to build a client, beyond the target: the `region`, `profile`, `role_arn` and timeout
 /// keys of `#[lambda_test]`.
@@ -123,139 +67,8 @@ impl ClientOptions {
     }
 }
 
-fn env_nonempty(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// The local Lambda of one package and a client for it.
-///
-/// In process, or shared with the other test processes of the run (under
-/// `cargo nextest run`, or with `LAMBDA_TEST_SHARED=1`; see the crate docs): either way
-/// the same calls reach it.
-///
-/// ```no_run
-/// # async fn demo() -> Result<(), lambda_test::Error> {
-/// use lambda_test::Harness;
-///
-/// let local = Harness::global().local(env!("CARGO_MANIFEST_DIR").as_ref()).await?;
-/// // ... invoke with `invocation_type = "Event"` ...
-/// local.events_drained().await?;
-/// assert!(local.dead_letters().await?.is_empty());
-/// # Ok(()) }
-/// ```
-#[cfg(feature = "emulator")]
-pub struct Local {
-    server: LocalServer,
-    client: aws_sdk_lambda::Client,
-    region: String,
-    /// The declared principals, whose credentials a client signs with.
-    auth: crate::emulator::auth::Auth,
-}
-
-#[cfg(feature = "emulator")]
-enum LocalServer {
-    InProcess(crate::emulator::Emulator),
-    Shared {
-        server: crate::local::shared::Server,
-        /// This process's view of the functions, for binary checks before any invoke.
-        registry: crate::emulator::functions::Registry,
-    },
-}
-
-#[cfg(feature = "emulator")]
-impl Local {
-    /// A client whose endpoint is the local Lambda.
-    pub fn client(&self) -> &aws_sdk_lambda::Client {
-        &self.client
-    }
-
-    /// `http://127.0.0.1:<port>`.
-    pub fn endpoint(&self) -> &str {
-        match &self.server {
-            LocalServer::InProcess(emulator) => emulator.endpoint(),
-            LocalServer::Shared { server, .. } => &server.endpoint,
-        }
-    }
-
-    /// The region the local Lambda answers for.
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// The emulator, when it runs in this process; `None` when it is shared.
-    pub fn emulator(&self) -> Option<&crate::emulator::Emulator> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => Some(emulator),
-            LocalServer::Shared { .. } => None,
-        }
-    }
-
-    /// Whether the local Lambda is shared with other test processes.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.server, LocalServer::Shared { .. })
-    }
-
-    /// Fails with a message naming the binary and the fix when `function`'s `bin` is missing.
-    pub fn check_binary(&self, function: &str) -> Result<(), Error> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => emulator.check_binary(function),
-            LocalServer::Shared { registry, .. } => registry.check_binary(function),
-        }
-    }
-
-    /// Waits until every queued `Event` invocation has run, retries included.
-    pub async fn events_drained(&self) -> Result<(), Error> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => {
-                emulator.events_drained().await;
-                Ok(())
-            }
-            LocalServer::Shared { server, .. } => server.events_drained().await,
-        }
-    }
-
-    /// Events that failed on every attempt.
-    pub async fn dead_letters(&self) -> Result<Vec<crate::emulator::DeadLetter>, Error> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => Ok(emulator.dead_letters()),
-            LocalServer::Shared { server, .. } => server.dead_letters().await,
-        }
-    }
-
-    /// Counts of what the event queue did.
-    pub async fn event_stats(&self) -> Result<crate::emulator::EventStats, Error> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => Ok(emulator.event_stats()),
-            LocalServer::Shared { server, .. } => server.event_stats().await,
-        }
-    }
-
-    /// Stops every warm instance; the next invocation of each version is a cold start.
-    pub async fn stop_instances(&self) -> Result<(), Error> {
-        match &self.server {
-            LocalServer::InProcess(emulator) => {
-                emulator.stop_instances().await;
-                Ok(())
-            }
-            LocalServer::Shared { server, .. } => server.stop_instances().await,
-        }
-    }
-
-    /// The credentials of a declared principal, named by its name or ARN.
-    fn principal_credentials(&self, name: &str) -> Option<Credentials> {
-        self.auth.principal(name).map(|p| {
-            Credentials::new(
-                &p.access_key_id,
-                &p.secret_access_key,
-                None,
-                None,
-                "lambda-test",
-            )
-        })
-    }
-}
-
-type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+/// A value built once per process; its error too, shared by every test that asks again.
+type Cell<T> = Arc<OnceCell<Result<T, Arc<Error>>>>;
 
 /// The process-wide harness: use it to invoke without the attribute, or to reach the local
 /// Lambda from a test body.
@@ -333,62 +146,14 @@ impl Harness {
         );
         let dir = package_dir.to_owned();
         let started = cell
-            .get_or_init(|| async move { self.start_local(dir).await.map_err(|e| e.to_string()) })
-            .await;
-        started.clone().map_err(Error::EmulatorStart)
-    }
-
-    #[cfg(feature = "emulator")]
-    async fn start_local(&self, package_dir: PathBuf) -> Result<Arc<Local>, Error> {
-        use crate::local::shared;
-        let config = crate::config::Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
-        if let Some(dir) = std::env::var_os(shared::SERVE_ENV) {
-            // This process was started to be the shared server (crate::shared).
-            let served = self
-                .run(shared::serve_until_idle(PathBuf::from(dir), package_dir))
-                .await;
-            shared::exit(served);
-        }
-        let auth = crate::emulator::auth::Auth::from_config(&config);
-        let region = config.emulator.region.clone();
-        let client_for = |endpoint: &str| {
-            endpoint_client(
-                endpoint,
-                Some(&region),
-                &ClientOptions::default(),
-                local_credentials(),
-            )
-        };
-        if shared::enabled() {
-            let registry = crate::emulator::functions::Registry::new(&config);
-            let dir = shared::state_dir(&package_dir, &config, &registry.binaries());
-            let joined =
-                tokio::task::spawn_blocking(move || shared::Server::connect_or_start(&dir))
+            .get_or_init(|| async move {
+                Local::start(self, dir)
                     .await
-                    .expect("joining the shared local Lambda panicked")?;
-            if let Some(server) = joined {
-                let client = client_for(&server.endpoint);
-                return Ok(Arc::new(Local {
-                    server: LocalServer::Shared { server, registry },
-                    client,
-                    region,
-                    auth,
-                }));
-            }
-        }
-        let emulator = self
-            .run(crate::emulator::Emulator::start(
-                config,
-                ([127, 0, 0, 1], 0).into(),
-            ))
-            .await?;
-        let client = client_for(emulator.endpoint());
-        Ok(Arc::new(Local {
-            server: LocalServer::InProcess(emulator),
-            client,
-            region,
-            auth,
-        }))
+                    .map(Arc::new)
+                    .map_err(Error::into_shared)
+            })
+            .await;
+        started.clone().map_err(Error::Shared)
     }
 
     /// A client for a target, built once per process.
@@ -409,7 +174,7 @@ impl Harness {
             let principal = options
                 .profile
                 .as_deref()
-                .or_else(|| local.auth.is_on().then_some(DEFAULT_PRINCIPAL));
+                .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
             let local_options = ClientOptions {
                 connect_timeout: options.connect_timeout,
                 read_timeout: options.read_timeout,
@@ -417,24 +182,19 @@ impl Harness {
                 ..ClientOptions::default()
             };
             if local_options == ClientOptions::default() {
-                return Ok(local.client.clone());
+                return Ok(local.client().clone());
             }
-            let credentials = match principal {
-                None => local_credentials(),
-                Some(name) => {
-                    local.principal_credentials(name).ok_or_else(|| {
-                        Error::EmulatorStart(format!(
-                            "{} declares no principal `{name}` under [emulator.principals]; `profile` names the principal to sign as locally{}",
-                            package_dir.join(crate::CONFIG_FILE_NAME).display(),
-                            if options.profile.is_none() {
-                                " (declare a `default` principal, or set `profile`)"
-                            } else {
-                                ""
-                            }
-                        ))
-                    })?
-                }
-            };
+            let credentials =
+                match principal {
+                    None => local_credentials(),
+                    Some(name) => local.principal_credentials(name).ok_or_else(|| {
+                        Error::UnknownPrincipal {
+                            config: package_dir.join(crate::CONFIG_FILE_NAME),
+                            name: name.to_owned(),
+                            defaulted: options.profile.is_none(),
+                        }
+                    })?,
+                };
             // Built once per process, principal and timeouts, like every other client.
             let cell = Arc::clone(
                 self.clients
@@ -453,7 +213,7 @@ impl Harness {
                     ))
                 })
                 .await;
-            return client.clone().map_err(Error::EmulatorStart);
+            return client.clone().map_err(Error::Shared);
         }
         let cell = Arc::clone(
             self.clients
@@ -472,21 +232,21 @@ impl Harness {
                     }
                     Target::Aws => Ok(aws_client(&options).await),
                     #[allow(unreachable_patterns)]
-                    Target::Local { package_dir } => Err(format!(
-                        "{} needs the `emulator` feature of lambda-test",
-                        package_dir.join(crate::CONFIG_FILE_NAME).display()
-                    )),
+                    Target::Local { package_dir } => Err(Error::EmulatorDisabled {
+                        config: package_dir.join(crate::CONFIG_FILE_NAME),
+                    }
+                    .into_shared()),
                 }
             })
             .await;
-        client.clone().map_err(Error::EmulatorStart)
+        client.clone().map_err(Error::Shared)
     }
 }
 
 /// A client for a local or compatible endpoint: static credentials, no SDK retries (a retried
 /// invoke would run a non-idempotent function twice; [`Invocation`](crate::Invocation) retries
 /// throttling itself).
-fn endpoint_client(
+pub(crate) fn endpoint_client(
     url: &str,
     region: Option<&str>,
     options: &ClientOptions,
@@ -515,10 +275,11 @@ fn endpoint_client(
 
 /// The principal a local client signs as when lambda-test.toml declares principals and the
 /// test names none.
+#[cfg(feature = "emulator")]
 pub const DEFAULT_PRINCIPAL: &str = "default";
 
 /// Static credentials for a local Lambda that verifies no signature.
-fn local_credentials() -> Credentials {
+pub(crate) fn local_credentials() -> Credentials {
     Credentials::new(
         "AKIDLAMBDATEST",
         "lambda-test-local-secret",

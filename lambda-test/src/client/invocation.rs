@@ -232,6 +232,7 @@ impl Invocation {
                     .log_result()
                     .and_then(|encoded| TailLog::decode(encoded).ok()),
                 request_id: output.request_id().map(str::to_owned),
+                target: None,
             }),
             Err(e) => {
                 let status = e.raw_response().map(|r| r.status().as_u16());

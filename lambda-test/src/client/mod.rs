@@ -6,3 +6,4 @@ pub(crate) mod harness;
 pub(crate) mod invocation;
 pub(crate) mod outcome;
 pub(crate) mod tail_log;
+pub(crate) mod target;

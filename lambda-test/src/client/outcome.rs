@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::client::tail_log::{Report, TailLog};
+use crate::client::target::Target;
 
 /// The result of one invocation the service accepted.
 ///
@@ -32,6 +33,8 @@ pub struct Outcome {
     pub log: Option<TailLog>,
     /// `x-amzn-RequestId`.
     pub request_id: Option<String>,
+    /// Where the invocation went, when the harness sent it (`#[lambda_test]` does).
+    pub(crate) target: Option<Target>,
 }
 
 impl Outcome {
@@ -43,6 +46,80 @@ impl Outcome {
     /// The payload as text (lossy), empty when there is none.
     pub fn payload_text(&self) -> String {
         String::from_utf8_lossy(self.payload.as_deref().unwrap_or_default()).into_owned()
+    }
+
+    /// Where the invocation went: known when `#[lambda_test]` (or
+    /// [`Outcome::sent_to`]) says so, `None` for an outcome of [`Invocation::send`](crate::Invocation::send).
+    pub fn target(&self) -> Option<&Target> {
+        self.target.as_ref()
+    }
+
+    /// This outcome, noted as sent to `target` (what [`Outcome::event_result`] asks).
+    pub fn sent_to(mut self, target: Target) -> Self {
+        self.target = Some(target);
+        self
+    }
+
+    /// The result of this `Event` invocation, once the local Lambda has run it (retries
+    /// included): its attempts, final payload or error, and whether it was dead-lettered.
+    /// Keyed by this outcome's request id, so other tests' events (in this process, or in the
+    /// whole run on a shared local Lambda) never change it. Waits up to
+    /// [`Local::EVENT_RESULT_TIMEOUT`](crate::Local::EVENT_RESULT_TIMEOUT).
+    ///
+    /// Fails with [`Error::NoEventResult`](crate::Error::NoEventResult) when this is not a
+    /// 202 answer, or when it did not come from the embedded local Lambda (AWS keeps no result
+    /// to ask for; an on-failure destination records failures there).
+    ///
+    /// ```no_run
+    /// use lambda_test::{Outcome, lambda_test};
+    ///
+    /// #[lambda_test(function = "greeter", invocation_type = "Event", payload = "{}")]
+    /// async fn event_runs(outcome: Outcome) {
+    ///     let result = outcome.event_result().await.unwrap();
+    ///     assert!(result.succeeded(), "{result:?}");
+    /// }
+    /// ```
+    #[cfg(feature = "emulator")]
+    pub async fn event_result(&self) -> Result<crate::EventResult, crate::Error> {
+        self.event_result_within(crate::Local::EVENT_RESULT_TIMEOUT)
+            .await
+    }
+
+    /// [`Outcome::event_result`], waiting up to `timeout`.
+    #[cfg(feature = "emulator")]
+    pub async fn event_result_within(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<crate::EventResult, crate::Error> {
+        let none = |reason: String| crate::Error::NoEventResult { reason };
+        if self.status_code != 202 {
+            return Err(none(format!(
+                "the invocation answered {}, not 202: only an `Event` invocation has one",
+                self.status_code
+            )));
+        }
+        let request_id = self
+            .request_id
+            .as_deref()
+            .ok_or_else(|| none("the 202 answer carried no `x-amzn-RequestId`".to_owned()))?;
+        match &self.target {
+            Some(Target::Local { package_dir }) => {
+                let harness = crate::Harness::global();
+                let local = harness.local(package_dir).await?;
+                local.event_result_within(request_id, timeout).await
+            }
+            Some(other) => Err(none(format!(
+                "the invocation went to {other:?}, not to the embedded local Lambda, which is \
+                 the one that keeps event results (on AWS, an on-failure destination records \
+                 failed events)"
+            ))),
+            None => Err(none(
+                "this outcome does not say where it was sent (`Invocation::send` returns it): \
+                 note it with `Outcome::sent_to`, or ask `Local::event_result` with its request \
+                 id"
+                .to_owned(),
+            )),
+        }
     }
 
     /// The parsed REPORT line of the tail log.
@@ -316,6 +393,7 @@ mod tests {
             payload: Some(payload.as_bytes().to_vec()),
             log: Some(TailLog::parse(log)),
             request_id: Some("3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c".into()),
+            target: None,
         }
     }
 

@@ -1,16 +1,12 @@
-//! The control routes of a local Lambda shared by several test processes (`crate::shared`):
-//! what a test reaches in process through [`Emulator`](super::Emulator), over HTTP.
+//! The control route of a local Lambda shared by several test processes (`crate::local`):
+//! the control operations (`crate::local::control::LocalControl`) a test reaches in process
+//! through the emulator, over HTTP, and the in-process implementation they all dispatch to.
 //!
-//! They live under `/__lambda-test/`, a path no Invoke API request has (every Invoke path
-//! starts with `/2015-03-31/`), and are mounted only on a shared server, never by
-//! `lambda-test serve`.
-//!
-//! | route | answer |
-//! |---|---|
-//! | `POST /__lambda-test/events-drained` | 200 once every queued `Event` has run |
-//! | `GET /__lambda-test/dead-letters` | the dead letters, JSON |
-//! | `GET /__lambda-test/event-stats` | the event counters, JSON |
-//! | `POST /__lambda-test/stop-instances` | 200 once every warm instance is stopped |
+//! `POST /__lambda-test/control` takes one operation as JSON
+//! (`{"operation": "event_result", "request_id": "...", "timeout": {...}}`; the list is
+//! `crate::local::control`) and answers 200 with `{"ok": <answer>}` or `{"error": <error>}`.
+//! It lives under `/__lambda-test/`, a path no Invoke API request has (every Invoke path starts
+//! with `/2015-03-31/`), and is mounted only on a shared server, never by `lambda-test serve`.
 //!
 //! The server also counts requests in flight and when the last one ended, so it can stop
 //! when nobody uses it.
@@ -20,15 +16,21 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::post;
 
 use super::Shared;
+use super::events::{DeadLetter, EventResult, EventStats};
+use crate::Error;
+use crate::local::control::{Answer, ControlFuture, LocalControl, Request, WireError, dispatch};
 
-/// The path prefix of the control routes.
-pub const PREFIX: &str = "/__lambda-test";
+/// The path of the control route.
+pub const ROUTE: &str = "/__lambda-test/control";
 
 /// Requests in flight and the end of the last one.
 #[derive(Debug)]
@@ -60,7 +62,11 @@ impl Activity {
 
 /// Counts a request as in flight until its answer is written, or until it is dropped
 /// unanswered (the caller went away).
-async fn track(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+async fn track(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
     let _in_flight = InFlight::new(&shared.activity);
     next.run(request).await
 }
@@ -82,38 +88,66 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn json(value: &impl serde::Serialize) -> Response {
-    let body = serde_json::to_vec(value).expect("serializable");
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response()
+/// The in-process implementation: the emulator's own state, which the control route also
+/// serves.
+impl LocalControl for Shared {
+    fn check_binary(&self, function: &str) -> Result<(), Error> {
+        self.registry.check_binary(function)
+    }
+
+    fn events_drained(&self) -> ControlFuture<'_, ()> {
+        Box::pin(async move {
+            self.events.drained().await;
+            Ok(())
+        })
+    }
+
+    fn event_result(
+        &self,
+        request_id: String,
+        timeout: Duration,
+    ) -> ControlFuture<'_, EventResult> {
+        Box::pin(async move { self.events.result(&request_id, timeout).await })
+    }
+
+    fn dead_letters(&self) -> ControlFuture<'_, Vec<DeadLetter>> {
+        Box::pin(async move { Ok(self.events.dead_letters()) })
+    }
+
+    fn event_stats(&self) -> ControlFuture<'_, EventStats> {
+        Box::pin(async move { Ok(self.events.stats()) })
+    }
+
+    fn stop_instances(&self) -> ControlFuture<'_, ()> {
+        Box::pin(async move {
+            super::stop_instances(&self.registry).await;
+            Ok(())
+        })
+    }
 }
 
-/// The Invoke API plus the control routes, with activity tracking.
+/// The control route: one operation in, its answer out.
+async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let answer = match serde_json::from_slice::<Request>(&body) {
+        Ok(request) => match dispatch(&*shared, request).await {
+            Ok(value) => Answer::Ok(value),
+            Err(e) => Answer::Error(WireError::from(&e)),
+        },
+        Err(e) => {
+            let message = format!("not a control request ({e})");
+            let body = serde_json::to_vec(&Answer::Error(WireError::Other { message }));
+            return (StatusCode::BAD_REQUEST, body.expect("serializable")).into_response();
+        }
+    };
+    let body = serde_json::to_vec(&answer).expect("control answers serialize");
+    ([(CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The Invoke API plus the control route, with activity tracking.
 pub(super) fn router(shared: Arc<Shared>) -> axum::Router {
-    let control = axum::Router::new()
-        .route(
-            "/events-drained",
-            post(|State(s): State<Arc<Shared>>| async move { s.events.drained().await }),
-        )
-        .route(
-            "/dead-letters",
-            get(|State(s): State<Arc<Shared>>| async move { json(&s.events.dead_letters()) }),
-        )
-        .route(
-            "/event-stats",
-            get(|State(s): State<Arc<Shared>>| async move { json(&s.events.stats()) }),
-        )
-        .route(
-            "/stop-instances",
-            post(|State(s): State<Arc<Shared>>| async move {
-                super::stop_instances(&s.registry).await;
-                ().into_response()
-            }),
-        );
+    // The control route is added after the Invoke API's layer: it gets no request id and no
+    // serve log line, as it is no invocation.
     crate::emulator::api::router(Arc::clone(&shared))
-        .nest(PREFIX, control.with_state(Arc::clone(&shared)))
+        .route(ROUTE, post(control).with_state(Arc::clone(&shared)))
         .layer(axum::middleware::from_fn_with_state(shared, track))
 }

@@ -22,7 +22,8 @@
 //! - [`runtime_api`]: the API the process polls, one listener per instance;
 //! - [`events`]: the queue of `Event` invocations, with retries and dead letters;
 //! - [`logs`]: captured output and the START/END/REPORT lines;
-//! - [`control`]: what test processes sharing one local Lambda reach over HTTP.
+//! - [`control`]: what tests reach beside the Invoke API, in process and, for test processes
+//!   sharing one local Lambda, over HTTP.
 
 pub mod api;
 pub mod auth;
@@ -43,7 +44,7 @@ use tokio::sync::watch;
 use crate::Error;
 use crate::config::Config;
 use events::EventQueue;
-pub use events::{DeadLetter, EventStats};
+pub use events::{DeadLetter, EventResult, EventStats};
 use functions::Registry;
 
 /// What the Invoke API handlers share.
@@ -88,10 +89,10 @@ impl Emulator {
     ) -> Result<Emulator, Error> {
         let listener = tokio::net::TcpListener::bind(address)
             .await
-            .map_err(|e| Error::EmulatorStart(format!("failed to bind {address}: {e}")))?;
+            .map_err(|source| Error::Bind { address, source })?;
         let address = listener
             .local_addr()
-            .map_err(|e| Error::EmulatorStart(e.to_string()))?;
+            .map_err(|source| Error::Bind { address, source })?;
         let delays = config.emulator.event_retry_delays.clone();
         let dead_letter_file = config.emulator.dead_letter_file.clone();
         let shared = Arc::new(Shared {
@@ -166,6 +167,21 @@ impl Emulator {
     /// Events that failed on every attempt.
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         self.shared.events.dead_letters()
+    }
+
+    /// The result of the `Event` invocation whose 202 answer carried `request_id`, once it has
+    /// finished (retries included): waits up to `timeout`.
+    pub async fn event_result(
+        &self,
+        request_id: &str,
+        timeout: Duration,
+    ) -> Result<EventResult, Error> {
+        self.shared.events.result(request_id, timeout).await
+    }
+
+    /// The control operations, as a shared server's control route serves them.
+    pub(crate) fn control(&self) -> &dyn crate::local::control::LocalControl {
+        &*self.shared
     }
 
     /// Stops listening and stops every instance.

@@ -13,9 +13,9 @@
 //! - **Who starts it**: the process takes `lock` (an exclusive file lock) and uses the server
 //!   named in `endpoint` if one holds `alive` locked (as a server does all its life), else
 //!   starts one. The server is the test executable itself, run again for the same test with
-//!   [`SERVE_ENV`] set: the first code of a `#[lambda_test]` sees the variable and serves
-//!   instead of testing. It runs in its own process group with no inherited output, so nextest
-//!   neither waits for it nor kills it with the test.
+//!   [`SERVE_ENV`] set (see "Why a test becomes the server" below). It runs in its own process
+//!   group with no inherited output, so nextest neither waits for it nor kills it with the
+//!   test.
 //! - **When it stops**: every process using it holds a shared lock on `users` until it exits.
 //!   The server stops, removing `endpoint` first, once no process holds that lock, no request has
 //!   been in flight for [`IDLE`], and no `Event` is queued. Its functions go with it; if it is
@@ -26,11 +26,23 @@
 //! A process that calls [`Harness::local`](crate::Harness::local) outside a `#[lambda_test]`,
 //! with no server running, starts its own local Lambda: only a test the attribute runs is known
 //! to start with the harness, so only such a test is safe to run again as the server.
+//!
+//! # Why a test becomes the server
+//!
+//! An integration test executable has libtest's `main`, not ours: a test crate gets no custom
+//! main without `harness = false`, which every user would have to write into their
+//! `Cargo.toml`. The only code of ours that runs in it is a test, so the server is the
+//! executable run again for one `#[lambda_test]` (`<name> --exact`, the name the attribute
+//! passes: [`enter_test`]), and that test's first call ([`enter_test`], from
+//! [`TestArgs::run`](crate::attr::TestArgs::run)) is the one place that decides the role: with
+//! [`SERVE_ENV`] set to `<token> <state dir>` and the state directory's `serve-claim` holding
+//! the same token, the process claims it (removes the file: one process wins), serves the
+//! package the claim names until idle, and exits there, before libtest sees the test end.
+//! The claim is what makes the role explicit: a process that merely inherits the variable (a
+//! child of a test, a stale shell) finds no claim with its token and runs as a test.
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
-use std::io::{Read as _, Write as _};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -39,8 +51,11 @@ use std::time::{Duration, Instant};
 use crate::Error;
 use crate::config::Config;
 
-/// Set in the environment of a server process: the state directory it serves.
+/// Set in the environment of a server process: `<token> <state dir>`; the state directory's
+/// [`CLAIM`] file holds the same token and the package directory to serve.
 pub const SERVE_ENV: &str = "LAMBDA_TEST_SERVE_SHARED";
+/// The file of a state directory that names the process to become its server.
+const CLAIM: &str = "serve-claim";
 /// `1` shares one local Lambda between test processes, `0` gives each process its own.
 /// Unset: shared under `cargo nextest run` (one process per test), not otherwise.
 pub const MODE_ENV: &str = "LAMBDA_TEST_SHARED";
@@ -49,8 +64,8 @@ pub const MODE_ENV: &str = "LAMBDA_TEST_SHARED";
 pub const DIR_ENV: &str = "LAMBDA_TEST_SHARED_DIR";
 /// How long a server with no user and no request waits before it stops.
 pub const IDLE: Duration = Duration::from_secs(2);
-/// Bumped whenever the control routes change, so old and new servers never meet.
-const PROTOCOL: u32 = 1;
+/// Bumped whenever the control route changes, so old and new servers never meet.
+const PROTOCOL: u32 = 2;
 /// How long a process waits for the server it started to listen.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -63,19 +78,39 @@ pub fn enabled() -> bool {
     }
 }
 
-/// The test this process runs, when a `#[lambda_test]` runs it: noted by the expansion's
-/// first call, so the test can be run again as a server.
+/// The test this process runs, when a `#[lambda_test]` runs it: its libtest name, so the test
+/// can be run again as a server.
 static ENTERED_TEST: OnceLock<Option<String>> = OnceLock::new();
 
-/// Notes that a `#[lambda_test]` started on this thread. libtest names a test's thread
-/// after the test.
-pub fn note_test_entry() {
+/// The entry of every `#[lambda_test]`: when this process was started to be a shared server,
+/// serves and exits here (module docs, "Why a test becomes the server"); otherwise notes the
+/// test's libtest name (`module_path` is the expansion's `module_path!()`, whose first segment,
+/// the crate, libtest leaves out), so that a shared server can be started from it.
+pub fn enter_test(test: Option<(&str, &str)>) {
+    if let Some((dir, package_dir)) = claimed_role() {
+        let served = crate::Harness::global().block_on(serve_until_idle(dir, package_dir));
+        exit(served);
+    }
     ENTERED_TEST.get_or_init(|| {
-        std::thread::current()
-            .name()
-            .filter(|name| *name != "main")
-            .map(str::to_owned)
+        test.map(|(module_path, name)| match module_path.split_once("::") {
+            Some((_crate, path)) => format!("{path}::{name}"),
+            None => name.to_owned(),
+        })
     });
+}
+
+/// The state directory and package this process serves, when [`SERVE_ENV`] names a state
+/// directory whose claim holds its token; the claim is removed, so only one process serves.
+fn claimed_role() -> Option<(PathBuf, PathBuf)> {
+    let role = std::env::var(SERVE_ENV).ok()?;
+    let (token, dir) = role.split_once(' ')?;
+    let dir = PathBuf::from(dir);
+    let claim = std::fs::read_to_string(dir.join(CLAIM)).ok()?;
+    let (claimed_token, package_dir) = claim.split_once('\n')?;
+    if claimed_token != token || std::fs::remove_file(dir.join(CLAIM)).is_err() {
+        return None;
+    }
+    Some((dir, PathBuf::from(package_dir)))
 }
 
 /// A server shared by test processes: where it listens and where its state lives.
@@ -133,12 +168,11 @@ impl Server {
     /// one. `Ok(None)`: there is none and this process may not (see the module docs) or could
     /// not start one.
     /// Blocking: file locks and a child process.
-    pub fn connect_or_start(dir: &Path) -> Result<Option<Server>, Error> {
-        let fail = |what: &str, e: std::io::Error| {
-            Error::EmulatorStart(format!(
-                "shared local Lambda in {}: {what}: {e}",
-                dir.display()
-            ))
+    pub fn connect_or_start(dir: &Path, package_dir: &Path) -> Result<Option<Server>, Error> {
+        let fail = |what: &str, source: std::io::Error| Error::SharedState {
+            dir: dir.to_owned(),
+            what: what.to_owned(),
+            source,
         };
         std::fs::create_dir_all(dir).map_err(|e| fail("create the directory", e))?;
         let users = lock_file(dir, "users").map_err(|e| fail("open `users`", e))?;
@@ -159,7 +193,7 @@ impl Server {
             return Ok(None);
         };
         let _ = std::fs::remove_file(dir.join("endpoint"));
-        match start(dir, test) {
+        match start(dir, test, package_dir) {
             Ok(endpoint) => Ok(Some(Server {
                 endpoint,
                 dir: dir.to_owned(),
@@ -176,51 +210,11 @@ impl Server {
         }
     }
 
-    /// Waits until every queued `Event` has run.
-    pub async fn events_drained(&self) -> Result<(), Error> {
-        self.call("POST", "/events-drained", None).await.map(drop)
-    }
-
-    /// The dead letters.
-    pub async fn dead_letters(&self) -> Result<Vec<crate::emulator::DeadLetter>, Error> {
-        let body = self.call("GET", "/dead-letters", Some(TIMEOUT)).await?;
-        serde_json::from_slice(&body).map_err(|e| self.error(e))
-    }
-
-    /// The event counters.
-    pub async fn event_stats(&self) -> Result<crate::emulator::EventStats, Error> {
-        let body = self.call("GET", "/event-stats", Some(TIMEOUT)).await?;
-        serde_json::from_slice(&body).map_err(|e| self.error(e))
-    }
-
-    /// Stops every warm instance.
-    pub async fn stop_instances(&self) -> Result<(), Error> {
-        self.call("POST", "/stop-instances", None).await.map(drop)
-    }
-
-    async fn call(
-        &self,
-        method: &'static str,
-        path: &'static str,
-        timeout: Option<Duration>,
-    ) -> Result<Vec<u8>, Error> {
-        let endpoint = self.endpoint.clone();
-        tokio::task::spawn_blocking(move || request(&endpoint, method, path, timeout))
-            .await
-            .expect("control request panicked")
-            .map_err(|e| self.error(e))
-    }
-
-    fn error(&self, e: impl std::fmt::Display) -> Error {
-        Error::EmulatorStart(format!(
-            "shared local Lambda at {} ({}): {e}",
-            self.endpoint,
-            self.dir.display()
-        ))
+    /// The state directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 }
-
-const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Whether the server of `dir` runs: it holds `alive` locked for as long as it lives (the
 /// kernel drops the lock with the process, however it ends), which costs no request to a
@@ -270,14 +264,22 @@ fn read_endpoint(dir: &Path) -> Option<String> {
         .filter(|e| e.starts_with("http://"))
 }
 
-/// Runs this test executable again as the server and waits until it listens.
-fn start(dir: &Path, test: &str) -> std::io::Result<String> {
+/// Runs this test executable again as the server of `package_dir` and waits until it listens.
+fn start(dir: &Path, test: &str, package_dir: &Path) -> std::io::Result<String> {
     use std::os::unix::process::CommandExt as _;
     let log = File::create(dir.join("server.log"))?;
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let package = package_dir
+        .to_str()
+        .ok_or_else(|| std::io::Error::other("the package directory is not UTF-8"))?;
+    let dir_text = dir
+        .to_str()
+        .ok_or_else(|| std::io::Error::other("the state directory is not UTF-8"))?;
+    std::fs::write(dir.join(CLAIM), format!("{token}\n{package}"))?;
     let mut child = Command::new(std::env::current_exe()?)
         .args([test, "--exact", "--include-ignored", "--nocapture"])
         .args(["--test-threads", "1"])
-        .env(SERVE_ENV, dir)
+        .env(SERVE_ENV, format!("{token} {dir_text}"))
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
@@ -306,39 +308,8 @@ fn start(dir: &Path, test: &str) -> std::io::Result<String> {
     }
 }
 
-/// One HTTP/1.1 request to a control route; the body of a 200 answer.
-fn request(
-    endpoint: &str,
-    method: &str,
-    route: &str,
-    timeout: Option<Duration>,
-) -> std::io::Result<Vec<u8>> {
-    let address = endpoint.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address)?;
-    stream.set_read_timeout(timeout)?;
-    let head = format!(
-        "{method} {}{route} HTTP/1.1\r\nhost: {address}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-        crate::emulator::control::PREFIX
-    );
-    stream.write_all(head.as_bytes())?;
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer)?;
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("a malformed answer"))?;
-    let head = String::from_utf8_lossy(&answer[..split]);
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(std::io::Error::other(format!(
-            "answered {}",
-            head.lines().next().unwrap_or_default()
-        )));
-    }
-    Ok(answer[split + 4..].to_vec())
-}
-
 /// Ends the server process when [`serve_until_idle`] returns.
-pub fn exit(served: Result<(), Error>) -> ! {
+fn exit(served: Result<(), Error>) -> ! {
     let code = match served {
         Ok(()) => 0,
         Err(e) => {
@@ -350,7 +321,7 @@ pub fn exit(served: Result<(), Error>) -> ! {
 }
 
 /// Serves the local Lambda of `package_dir` as the shared server of `dir` until nobody uses it.
-pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), Error> {
+async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), Error> {
     let dir = dir.as_path();
     let config = Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
     let options = crate::emulator::Options {
@@ -359,7 +330,11 @@ pub async fn serve_until_idle(dir: PathBuf, package_dir: PathBuf) -> Result<(), 
     };
     let emulator =
         crate::emulator::Emulator::start_with(config, ([127, 0, 0, 1], 0).into(), options).await?;
-    let io = |e: std::io::Error| Error::EmulatorStart(format!("{}: {e}", dir.display()));
+    let io = |source: std::io::Error| Error::SharedState {
+        dir: dir.to_owned(),
+        what: "serve".to_owned(),
+        source,
+    };
     let alive = lock_file(dir, "alive").map_err(io)?;
     alive.lock().map_err(io)?;
     remove_stale_siblings(dir);
