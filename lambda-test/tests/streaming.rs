@@ -9,9 +9,9 @@ use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::LogType;
 use base64::Engine as _;
 use lambda_test::config::Config;
-use lambda_test::emulator::functions::{Registry, VersionPool};
-use lambda_test::emulator::instance::{Answer, Invoke};
-use lambda_test::emulator::runtime_api::{BodyEnd, ResponseMode};
+use lambda_test::emulator::__internals::{
+    Answer, BodyEnd, Invoke, Registry, ResponseMode, VersionPool,
+};
 use serde_json::{Value, json};
 use support::start;
 

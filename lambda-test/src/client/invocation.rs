@@ -29,6 +29,21 @@ pub enum InvocationType {
     DryRun,
 }
 
+impl InvocationType {
+    /// The `X-Amz-Invocation-Type` value, as AWS names the type in its messages.
+    ///
+    /// ```
+    /// assert_eq!(lambda_test::InvocationType::DryRun.as_str(), "DryRun");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvocationType::RequestResponse => "RequestResponse",
+            InvocationType::Event => "Event",
+            InvocationType::DryRun => "DryRun",
+        }
+    }
+}
+
 /// Whether the last 4 KB of the log come back (`--log-type`).
 ///
 /// ```

@@ -24,7 +24,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
-use super::Shared;
+use super::Service;
 use super::events::{DeadLetter, EventResult, EventStats};
 use crate::Error;
 use crate::local::control::{Answer, ControlFuture, LocalControl, Request, WireError, dispatch};
@@ -63,7 +63,7 @@ impl Activity {
 /// Counts a request as in flight until its answer is written, or until it is dropped
 /// unanswered (the caller went away).
 async fn track(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<Service>>,
     request: axum::extract::Request,
     next: Next,
 ) -> Response {
@@ -90,7 +90,7 @@ impl Drop for InFlight<'_> {
 
 /// The in-process implementation: the emulator's own state, which the control route also
 /// serves.
-impl LocalControl for Shared {
+impl LocalControl for Service {
     fn check_binary(&self, function: &str) -> Result<(), Error> {
         self.registry.check_binary(function)
     }
@@ -127,7 +127,7 @@ impl LocalControl for Shared {
 }
 
 /// The control route: one operation in, its answer out.
-async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn control(State(shared): State<Arc<Service>>, body: Bytes) -> Response {
     let answer = match serde_json::from_slice::<Request>(&body) {
         Ok(request) => match dispatch(&*shared, request).await {
             Ok(value) => Answer::Ok(value),
@@ -144,7 +144,7 @@ async fn control(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 }
 
 /// The Invoke API plus the control route, with activity tracking.
-pub(super) fn router(shared: Arc<Shared>) -> axum::Router {
+pub(super) fn router(shared: Arc<Service>) -> axum::Router {
     // The control route is added after the Invoke API's layer: it gets no request id and no
     // serve log line, as it is no invocation.
     crate::emulator::api::router(Arc::clone(&shared))

@@ -25,15 +25,15 @@
 //! - [`control`]: what tests reach beside the Invoke API, in process and, for test processes
 //!   sharing one local Lambda, over HTTP.
 
-pub mod api;
-pub mod auth;
+pub(crate) mod api;
+pub(crate) mod auth;
 mod clock;
-pub mod control;
-pub mod events;
-pub mod functions;
-pub mod instance;
-pub mod logs;
-pub mod runtime_api;
+pub(crate) mod control;
+pub(crate) mod events;
+pub(crate) mod functions;
+pub(crate) mod instance;
+pub(crate) mod logs;
+pub(crate) mod runtime_api;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,8 +47,18 @@ use events::EventQueue;
 pub use events::{DeadLetter, EventResult, EventStats};
 use functions::Registry;
 
-/// What the Invoke API handlers share.
-pub struct Shared {
+/// Not public API, and exempt from semver: the response pipeline below the Invoke API (a
+/// version's pool, the streamed answer, the body's end), for this crate's own tests of
+/// streaming until InvokeWithResponseStream reaches it through an API.
+#[doc(hidden)]
+pub mod __internals {
+    pub use super::functions::{Finishing, Registry, StreamingInvocation, VersionPool};
+    pub use super::instance::{Answer, Finished, Invoke};
+    pub use super::runtime_api::{BodyEnd, ResponseBody, ResponseHead, ResponseMode};
+}
+
+/// The local Lambda as a service: what the Invoke API's handlers and the control route share.
+pub(crate) struct Service {
     registry: Registry,
     auth: auth::Auth,
     events: Arc<EventQueue>,
@@ -58,7 +68,7 @@ pub struct Shared {
 
 /// A running local Lambda.
 pub struct Emulator {
-    shared: Arc<Shared>,
+    shared: Arc<Service>,
     endpoint: String,
     address: SocketAddr,
     stop: watch::Sender<bool>,
@@ -95,7 +105,7 @@ impl Emulator {
             .map_err(|source| Error::Bind { address, source })?;
         let delays = config.emulator.event_retry_delays.clone();
         let dead_letter_file = config.emulator.dead_letter_file.clone();
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Service {
             registry: Registry::new(&config),
             auth: auth::Auth::from_config(&config),
             events: EventQueue::new(delays, dead_letter_file),

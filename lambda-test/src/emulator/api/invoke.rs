@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use crate::emulator::Shared;
+use crate::emulator::Service;
 use crate::emulator::api::error::AwsError;
 use crate::emulator::api::layer::{RequestId, Served};
 use crate::emulator::api::request::{
@@ -26,7 +26,7 @@ use crate::emulator::logs;
 
 /// The routes of Invoke and InvokeAsync (older SDK models append a `/` to the latter), for
 /// `api::router` to mount under its layer, whose [`RequestId`] the handlers take.
-pub(super) fn routes() -> Router<Arc<Shared>> {
+pub(super) fn routes() -> Router<Arc<Service>> {
     Router::new()
         .route(
             "/2015-03-31/functions/{name}/invocations",
@@ -44,7 +44,7 @@ pub(super) fn routes() -> Router<Arc<Shared>> {
 
 /// `POST /2015-03-31/functions/{name}/invocations`.
 async fn invoke(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<Service>>,
     Extension(request_id): Extension<RequestId>,
     request: Request,
 ) -> Result<Response, AwsError> {
@@ -54,7 +54,7 @@ async fn invoke(
 
 /// `POST /2014-11-13/functions/{name}/invoke-async`: an `Event` invoke without headers.
 async fn invoke_async(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<Service>>,
     Extension(request_id): Extension<RequestId>,
     request: Request,
 ) -> Result<Response, AwsError> {
@@ -63,7 +63,7 @@ async fn invoke_async(
 
 /// Everything after the operation's own headers, in AWS's order (the table in `request.rs`).
 async fn answer(
-    shared: &Shared,
+    shared: &Service,
     request_id: &RequestId,
     head: Head,
     request: Request,
@@ -91,7 +91,7 @@ struct Resolved<'a> {
 }
 
 /// Region, function, then version or alias.
-fn resolve<'a>(shared: &'a Shared, target: &Target) -> Result<Resolved<'a>, AwsError> {
+fn resolve<'a>(shared: &'a Service, target: &Target) -> Result<Resolved<'a>, AwsError> {
     let registry = &shared.registry;
     if let Some(region) = &target.function.region
         && region != &registry.region
@@ -139,7 +139,7 @@ fn authorize(caller: &Caller, resolved: &Resolved<'_>) -> Result<(), AwsError> {
 
 /// Answers by invocation type, each answer with its serve log summary.
 async fn dispatch(
-    shared: &Shared,
+    shared: &Service,
     request_id: &RequestId,
     resolved: Resolved<'_>,
     request: InvokeRequest,
@@ -283,9 +283,9 @@ live = "1"
 open = { version = "1", allow = ["*"] }
 "#;
 
-    fn shared() -> Shared {
+    fn shared() -> Service {
         let config = Config::parse(FUNCTIONS, "/test/lambda-test.toml".as_ref()).unwrap();
-        Shared {
+        Service {
             registry: Registry::new(&config),
             auth: Auth::from_config(&config),
             events: EventQueue::new(Vec::new(), None),

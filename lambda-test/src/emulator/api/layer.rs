@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use percent_encoding::percent_decode_str;
 
-use crate::emulator::Shared;
+use crate::emulator::Service;
 
 /// The id of one request, made before routing; handlers take it as an extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +90,7 @@ fn refused_target(path: &str) -> String {
 
 /// The middleware: request id in, request id on the answer, one log line out.
 pub(crate) async fn request_id_and_serve_log(
-    State(shared): State<Arc<Shared>>,
+    State(shared): State<Arc<Service>>,
     mut request: Request,
     next: Next,
 ) -> Response {

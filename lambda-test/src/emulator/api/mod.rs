@@ -29,12 +29,12 @@ use axum::handler::Handler;
 use axum::http::{Method, Uri};
 use axum::routing::{MethodRouter, any};
 
-use crate::emulator::Shared;
+use crate::emulator::Service;
 use error::AwsError;
 
 /// The Invoke API: its routes, the unknown-operation answer for every other path or method,
 /// and a request id and serve log line on every answer.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+pub(crate) fn router(shared: Arc<Service>) -> Router {
     Router::new()
         .merge(invoke::routes())
         // InvokeWithResponseStream: `.merge(stream::routes())`.
@@ -48,9 +48,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// A route that answers `POST` only: any other method is an unknown operation, as AWS
 /// answers it (404 `UnknownOperationException`, not 405, and no `Allow` header).
-fn post_only<H, T>(handler: H) -> MethodRouter<Arc<Shared>>
+fn post_only<H, T>(handler: H) -> MethodRouter<Arc<Service>>
 where
-    H: Handler<T, Arc<Shared>>,
+    H: Handler<T, Arc<Service>>,
     T: 'static,
 {
     any(unknown_operation).post(handler)

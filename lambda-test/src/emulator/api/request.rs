@@ -36,43 +36,15 @@ pub(crate) const CLIENT_CONTEXT_LIMIT: usize = 3_583;
 /// Bodies beyond the sync limit plus this are refused without counting them exactly.
 const REQUEST_SLACK: usize = 1 << 20;
 
-/// `X-Amz-Invocation-Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InvocationType {
-    /// Synchronous; 200 with the function's answer.
-    RequestResponse,
-    /// Queued; 202.
-    Event,
-    /// Checks only; 204.
-    DryRun,
-}
+// The header values are the caller's own types: one enum each for both sides of the API.
+pub(crate) use crate::{InvocationType, LogType};
 
-impl InvocationType {
-    /// The header value, as AWS names the type in its messages.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            InvocationType::RequestResponse => "RequestResponse",
-            InvocationType::Event => "Event",
-            InvocationType::DryRun => "DryRun",
-        }
+/// The payload limit of an invocation type.
+fn payload_limit(invocation_type: InvocationType) -> usize {
+    match invocation_type {
+        InvocationType::Event => EVENT_PAYLOAD_LIMIT,
+        InvocationType::RequestResponse | InvocationType::DryRun => SYNC_PAYLOAD_LIMIT,
     }
-
-    /// The payload limit of this type.
-    fn payload_limit(self) -> usize {
-        match self {
-            InvocationType::Event => EVENT_PAYLOAD_LIMIT,
-            InvocationType::RequestResponse | InvocationType::DryRun => SYNC_PAYLOAD_LIMIT,
-        }
-    }
-}
-
-/// `X-Amz-Log-Type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LogType {
-    /// No log in the answer.
-    None,
-    /// The last 4 KB of the log in `X-Amz-Log-Result` (synchronous invocations only).
-    Tail,
 }
 
 /// The headers checked first, before the body is read: the invocation and log types.
@@ -274,7 +246,7 @@ fn decode_client_context(encoded: &str) -> Result<String, AwsError> {
 
 /// Checks the payload against the invocation type's limit and that it is JSON.
 fn check_payload(bytes: Bytes, invocation_type: InvocationType) -> Result<Bytes, AwsError> {
-    let limit = invocation_type.payload_limit();
+    let limit = payload_limit(invocation_type);
     if bytes.len() > limit {
         return Err(AwsError::too_large(format!(
             "{} byte payload is too large for the {} invocation type (limit {limit} bytes)",

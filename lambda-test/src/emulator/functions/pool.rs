@@ -12,7 +12,9 @@ use tokio::sync::oneshot;
 use crate::emulator::instance::{
     Answer, Completed, Finished, Instance, InvalidEntrypoint, Invoke, VersionSettings,
 };
-use crate::emulator::logs::{self, InvocationLog, LogFormat, PlatformEvent, Report, ReportStatus};
+use crate::emulator::logs::{
+    self, InvocationLog, InvocationReport, LogFormat, PlatformEvent, ReportStatus,
+};
 use crate::emulator::runtime_api::{BodyEnd, ErrorDocument, MAX_RESPONSE_BYTES};
 
 /// The warm instances of one version.
@@ -203,7 +205,7 @@ impl VersionPool {
             error_type,
         });
         log.event(PlatformEvent::End { request_id: id });
-        log.event(PlatformEvent::Report(Report {
+        log.event(PlatformEvent::Report(InvocationReport {
             request_id: id,
             duration: Duration::ZERO,
             memory_size_mb: self.settings.memory_size,

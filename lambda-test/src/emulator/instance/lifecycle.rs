@@ -13,7 +13,9 @@ use tokio::time::sleep_until;
 
 use super::process::exit_reason;
 use super::{Answer, Finished, Instance, Invoke};
-use crate::emulator::logs::{self, InvocationLog, LogFormat, PlatformEvent, Report, ReportStatus};
+use crate::emulator::logs::{
+    self, InvocationLog, InvocationReport, LogFormat, PlatformEvent, ReportStatus,
+};
 use crate::emulator::runtime_api::{BodyEnd, BodyEnded, Delivery, ErrorDocument, RuntimeResult};
 
 /// On-demand init may take this long before it counts as timed out.
@@ -353,7 +355,7 @@ impl Instance {
         };
         self.measure_memory();
         run.log.event(PlatformEvent::End { request_id: id });
-        run.log.event(PlatformEvent::Report(Report {
+        run.log.event(PlatformEvent::Report(InvocationReport {
             request_id: id,
             duration,
             memory_size_mb: self.settings.memory_size,

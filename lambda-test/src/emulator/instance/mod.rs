@@ -24,8 +24,6 @@ mod memory;
 mod process;
 pub mod reaper;
 
-pub use lifecycle::Pending;
-
 use super::logs::LogCapture;
 use super::runtime_api::{Delivery, ResponseBody, ResponseHead, RuntimeState};
 

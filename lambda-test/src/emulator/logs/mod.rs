@@ -8,7 +8,9 @@ mod platform;
 mod text;
 
 pub use capture::LogCapture;
-pub use platform::{PlatformEvent, Renderer, Report, ReportStatus, error_message, timeout_message};
+pub use platform::{
+    InvocationReport, PlatformEvent, Renderer, ReportStatus, error_message, timeout_message,
+};
 pub use text::Text;
 
 /// The tail of an invocation log that `X-Amz-Log-Result` carries.

@@ -17,7 +17,7 @@ pub enum ReportStatus<'a> {
 
 /// The measurements a REPORT line carries.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Report<'a> {
+pub struct InvocationReport<'a> {
     /// The invocation id.
     pub request_id: &'a str,
     /// From delivery to completion.
@@ -48,7 +48,7 @@ pub enum PlatformEvent<'a> {
         request_id: &'a str,
     },
     /// Its measurements (`REPORT`).
-    Report(Report<'a>),
+    Report(InvocationReport<'a>),
     /// An init that ran inside the invocation and failed or timed out (`INIT_REPORT`).
     InitReport {
         /// From spawn to the end of init.

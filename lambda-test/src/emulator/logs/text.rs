@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::platform::{PlatformEvent, Renderer, Report, ReportStatus, error_message};
+use super::platform::{InvocationReport, PlatformEvent, Renderer, ReportStatus, error_message};
 
 /// Lambda's default log format (`LogFormat: Text`).
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,7 +50,7 @@ fn ms(d: Duration) -> f64 {
 /// Billed duration is `ceil(Init Duration + Duration)`, as for `provided.*` runtimes (and, since
 /// August 2025, every zip function). After status fields AWS's trailing tab is unconfirmed
 /// (lambda-api.md 6.1); we write none there, as CloudWatch logs of timeouts show.
-fn report_line(r: &Report<'_>) -> String {
+fn report_line(r: &InvocationReport<'_>) -> String {
     let duration = ms(r.duration);
     let billed = (duration + r.init_duration.map(ms).unwrap_or(0.0))
         .ceil()
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn report_line_matches_aws_layout() {
-        let line = text(PlatformEvent::Report(Report {
+        let line = text(PlatformEvent::Report(InvocationReport {
             request_id: "id",
             duration: Duration::from_micros(3_010),
             memory_size_mb: 128,
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn report_line_with_timeout_status() {
-        let line = text(PlatformEvent::Report(Report {
+        let line = text(PlatformEvent::Report(InvocationReport {
             request_id: "id",
             duration: Duration::from_secs(3),
             memory_size_mb: 128,
@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn report_line_with_error_status() {
-        let line = text(PlatformEvent::Report(Report {
+        let line = text(PlatformEvent::Report(InvocationReport {
             request_id: "id",
             duration: Duration::ZERO,
             memory_size_mb: 128,
