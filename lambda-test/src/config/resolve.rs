@@ -169,18 +169,10 @@ fn resolve_function(
         ));
     }
     let context = format!("function `{name}` (line {})", f.origin.line);
-    let latest_code = f.latest.code.as_ref().ok_or_else(|| {
-        Invalid::new(
+    if f.latest.code.is_none() {
+        return Err(Invalid::new(
             &f.origin,
             format!("function `{name}` needs `bin` (a [[bin]] of this package) or `command`"),
-        )
-    })?;
-    if let model::Code::Command { program, .. } = &latest_code.value
-        && program.is_empty()
-    {
-        return Err(Invalid::new(
-            &latest_code.origin,
-            format!("function `{name}`: `command` is empty; give the program and its arguments"),
         ));
     }
     let latest = resolve_version(name, "$LATEST", &context, &f.latest, None, base_dir)?;
@@ -282,7 +274,16 @@ fn resolve_version(
         }
     };
     let code_from = inherit(|s| s.code.is_some()).expect("checked: $LATEST has code");
-    let code = code_from.code.clone().expect("picked for its code").value;
+    let code = code_from.code.clone().expect("picked for its code");
+    if let model::Code::Command { program, .. } = &code.value
+        && program.is_empty()
+    {
+        return Err(Invalid::new(
+            &code.origin,
+            format!("{context}: `command` is empty; give the program and its arguments"),
+        ));
+    }
+    let code = code.value;
     let task_root = code_from
         .code_dir
         .clone()

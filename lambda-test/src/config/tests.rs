@@ -427,6 +427,12 @@ fn bad_values_name_their_exact_position() {
             "`command` is empty",
         ),
         (
+            format!("{function}[functions.f.versions.1]\ncommand = [\"\"]\n"),
+            4,
+            11,
+            "function `f` version 1 (line 3): `command` is empty",
+        ),
+        (
             "[functions.f]\nbin = \"f\"\ncommand = [\"x\"]\n".into(),
             1,
             12,
