@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Extension, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -48,8 +48,7 @@ async fn invoke(
     Extension(request_id): Extension<RequestId>,
     request: Request,
 ) -> Result<Response, AwsError> {
-    let head = Head::parse(request.headers())?;
-    answer(&shared, &request_id, head, request).await
+    answer(&shared, &request_id, Head::parse, request).await
 }
 
 /// `POST /2014-11-13/functions/{name}/invoke-async`: an `Event` invoke without headers.
@@ -58,20 +57,22 @@ async fn invoke_async(
     Extension(request_id): Extension<RequestId>,
     request: Request,
 ) -> Result<Response, AwsError> {
-    answer(&shared, &request_id, Head::INVOKE_ASYNC, request).await
+    answer(&shared, &request_id, |_| Ok(Head::INVOKE_ASYNC), request).await
 }
 
-/// Everything after the operation's own headers, in AWS's order (the table in `request.rs`).
+/// One request, checked in AWS's order (the table in `request.rs`); `head` reads the
+/// operation's own headers once the caller is authenticated.
 async fn answer(
     shared: &Service,
     request_id: &RequestId,
-    head: Head,
+    head: impl FnOnce(&HeaderMap) -> Result<Head, AwsError>,
     request: Request,
 ) -> Result<Response, AwsError> {
     let (parts, body) = request.into_parts();
     // The body comes before the signature, which covers it.
     let body = read_body(body).await?;
     let caller = shared.auth.verify(&parts, &body)?;
+    let head = head(&parts.headers)?;
     let target = Target::parse(raw_function_name(parts.uri.path()), parts.uri.query())?;
     let resolved = resolve(shared, &target)?;
     authorize(&caller, &resolved)?;

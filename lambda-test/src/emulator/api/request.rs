@@ -5,9 +5,9 @@
 //!
 //! | order | check | error | where |
 //! |---|---|---|---|
-//! | 1 | `X-Amz-Invocation-Type`, `X-Amz-Log-Type` | 400 `ValidationException` (both listed) | [`Head::parse`] |
-//! | 2 | the whole request over the largest payload | 413 | [`read_body`] |
-//! | 3 | SigV4 | 403 / 400 | `Auth::verify` |
+//! | 1 | the whole request over the largest payload | 413 | [`read_body`] |
+//! | 2 | SigV4 (it covers the body, so the body is read first) | 403 / 400 | `Auth::verify` |
+//! | 3 | `X-Amz-Invocation-Type`, `X-Amz-Log-Type` | 400 `ValidationException` (both listed) | [`Head::parse`] |
 //! | 4 | `FunctionName`, `Qualifier`, their conflict | 400 | [`Target::parse`] |
 //! | 5 | region, function, version or alias | 404 | `invoke::resolve` |
 //! | 6 | the caller's permission | 403 | `invoke::authorize` |
