@@ -87,6 +87,8 @@
 //! [`Invocation`] is the builder behind it, usable with any `aws_sdk_lambda::Client`;
 //! [`Harness`] gives the client of a target and runs the local Lambda.
 //!
+//! How the crate is built, file by file, and where new pieces plug in: [`architecture`].
+//!
 //! # Features
 //!
 //! - `emulator` (default): the embedded local Lambda.
@@ -120,6 +122,9 @@ pub use error::Error;
 pub use lambda_test_macros::lambda_test;
 #[cfg(feature = "emulator")]
 pub use local::Local;
+
+#[doc = include_str!("../docs/architecture.md")]
+pub mod architecture {}
 
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]
