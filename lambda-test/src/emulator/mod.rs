@@ -13,17 +13,15 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The parts, as the Lambda service has them:
-//! - [`api`]: the front end callers talk to (names, validation, errors, invocation types);
-//! - [`auth`]: SigV4 verification and permissions;
-//! - [`functions`]: functions, versions, aliases and the warm instances of each version;
-//! - [`instance`]: one execution environment (a process), its lifecycle, and the watchdog
-//!   that leaves no process behind;
-//! - [`runtime_api`]: the API the process polls, one listener per instance;
-//! - [`events`]: the queue of `Event` invocations, with retries and dead letters;
-//! - [`logs`]: captured output and the START/END/REPORT lines;
-//! - [`control`]: what tests reach beside the Invoke API, in process and, for test processes
-//!   sharing one local Lambda, over HTTP.
+//! Its parts are named after the Lambda service's own (the crate's [`architecture`] page
+//! follows one invocation through them): `api/` (the Invoke API front end: routes, parsing in
+//! AWS's order, errors), `auth` (SigV4 and permissions), `functions/` (versions, aliases and
+//! the warm instances of each version), `instance/` (one execution environment and the
+//! watchdog that leaves no process behind), `runtime_api/` (what the process polls, one
+//! listener per instance), `events` (the `Event` queue), `logs/` (captured output and platform
+//! lines) and `control` (what tests reach beside the Invoke API).
+//!
+//! [`architecture`]: crate::architecture
 
 pub(crate) mod api;
 pub(crate) mod auth;
@@ -81,7 +79,7 @@ pub struct Emulator {
 pub struct Options {
     /// Print one line per invocation to stderr (function, version, status, duration).
     pub log_invocations: bool,
-    /// Serve the [`control`] routes too (a local Lambda shared by test processes).
+    /// Serve the control route too (a local Lambda shared by test processes).
     pub control: bool,
 }
 

@@ -14,9 +14,9 @@ const CHANNEL_CHUNKS: usize = 8;
 /// How the runtime answers (`Lambda-Runtime-Function-Response-Mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMode {
-    /// No header: one body of at most [`super::MAX_RESPONSE_BYTES`].
+    /// No header: one body of at most `MAX_RESPONSE_BYTES` (6 MiB + 100 bytes).
     Buffered,
-    /// `streaming`: a chunked body of at most [`super::MAX_STREAMED_RESPONSE_BYTES`].
+    /// `streaming`: a chunked body of at most `MAX_STREAMED_RESPONSE_BYTES` (200 MiB).
     Streaming,
 }
 
