@@ -183,3 +183,22 @@ fn a_role_that_cannot_be_assumed_names_the_role_settings() {
     );
     assert!(message.contains("Connection refused"), "{message}");
 }
+
+#[test]
+fn a_tls_failure_says_tls() {
+    // An endpoint that speaks plain text where TLS is expected.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            use std::io::Write as _;
+            let mut stream = stream;
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        }
+    });
+    let message = failure("tls", &[("LAMBDA_TEST_ENDPOINT_URL", &url)], &[]);
+    assert_readable(&message, &format!("TLS with {url} failed"), "AWS_CA_BUNDLE");
+}

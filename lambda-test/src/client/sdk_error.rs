@@ -21,6 +21,19 @@ const SDK_LABELS: &[&str] = &[
     "service error",
 ];
 
+/// What rustls's errors say (it is no direct dependency to downcast to).
+const TLS_SIGNS: &[&str] = &[
+    "certificate",
+    "tls",
+    "handshake",
+    "corrupt message",
+    "fatal alert",
+    "invalid peer",
+    "peer sent",
+    "peer is incompatible",
+    "peer misbehaved",
+];
+
 /// The longest a message's causes may be, so a failure stays one readable line.
 const MAX_CAUSES: usize = 240;
 
@@ -127,8 +140,7 @@ fn connection_fix(lower: &str, at: &str) -> (String, &'static str) {
             format!("could not resolve {at}"),
             "check the region and endpoint (`region`, `endpoint_url`, AWS_ENDPOINT_URL_LAMBDA) and DNS",
         )
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
+    } else if TLS_SIGNS.iter().any(|sign| lower.contains(sign)) {
         (
             format!("TLS with {at} failed"),
             "behind a TLS-intercepting proxy, set AWS_CA_BUNDLE to its certificate bundle; check the endpoint's scheme",
@@ -299,6 +311,10 @@ mod tests {
         let cases = [
             ("dns error: failed to lookup address", "could not resolve"),
             ("invalid peer certificate: unknown issuer", "TLS with"),
+            (
+                "received corrupt message of type InvalidContentType",
+                "TLS with",
+            ),
             ("connection refused (os error 111)", "could not connect to"),
         ];
         for (text, what) in cases {
