@@ -377,6 +377,7 @@ fn test_fn(
             #body_fn
             let __lambda_test_args =
                 ::lambda_test::__private::TestArgs::new(::core::env!("CARGO_MANIFEST_DIR"))
+                    .package(::core::env!("CARGO_PKG_NAME"))
                     .test(::core::module_path!(), #test_name)
                     #(#calls)*;
             #run

@@ -218,6 +218,13 @@ fn throttling_is_retried_with_a_backoff() {
         let error = quick.send(&client).await.unwrap_err();
         assert_eq!(error.code(), Some("TooManyRequestsException"));
         assert!(error.to_string().contains("(after 4 attempts)"), "{error}");
+        // One line that says what to do about it.
+        let message = error.to_string();
+        assert!(
+            message.contains("; throttled: lower the tests' concurrency or raise `retries`"),
+            "{message}"
+        );
+        assert!(!message.contains('\n') && message.len() < 400, "{message}");
         running.await.unwrap().unwrap();
     });
 }

@@ -18,6 +18,8 @@ pub const DEFAULT_REDACTION: &str = "[redacted]";
 #[derive(Debug, Clone)]
 pub struct TestArgs {
     package_dir: &'static str,
+    /// The package's name, to recognize its directory at run time ([`Target::package_dir`]).
+    package_name: Option<&'static str>,
     /// The test's `module_path!()` and name, for running it again as a shared server.
     test: Option<(&'static str, &'static str)>,
     function: String,
@@ -77,6 +79,7 @@ impl TestArgs {
     pub fn new(package_dir: &'static str) -> Self {
         Self {
             package_dir,
+            package_name: None,
             test: None,
             function: String::new(),
             qualifier: None,
@@ -100,6 +103,13 @@ impl TestArgs {
             max_init_ms: None,
             redact: Vec::new(),
         }
+    }
+
+    /// The package's name (`env!("CARGO_PKG_NAME")`): its directory is then the runner's
+    /// `CARGO_MANIFEST_DIR` when that names it, as in a remapped nextest run.
+    pub fn package(mut self, name: &'static str) -> Self {
+        self.package_name = Some(name);
+        self
     }
 
     /// The test's `module_path!()` and function name: what libtest calls it, so that a shared
@@ -475,7 +485,11 @@ impl TestArgs {
     async fn invoke(&self) -> Result<Outcome, Error> {
         let function = expand_vars(&self.function)?;
         let endpoint_url = self.endpoint_url.as_deref().map(expand_vars).transpose()?;
-        let target = Target::resolve(Path::new(self.package_dir), endpoint_url.as_deref())?;
+        let package_dir = match self.package_name {
+            Some(name) => Target::package_dir(name, Path::new(self.package_dir)),
+            None => Path::new(self.package_dir).to_owned(),
+        };
+        let target = Target::resolve(&package_dir, endpoint_url.as_deref())?;
         let harness = Harness::global();
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = &target {

@@ -1,6 +1,6 @@
 //! One `Invoke` call through `aws-sdk-lambda`: the single invoke path for every target.
 
-use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata as _, SdkError};
+use aws_sdk_lambda::error::{ProvideErrorMetadata as _, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::Error;
 use crate::client::outcome::Outcome;
+use crate::client::sdk_error::{self, RecordEndpoint};
 use crate::client::tail_log::TailLog;
 
 /// How the function is invoked (`--invocation-type`).
@@ -234,7 +235,13 @@ impl Invocation {
         if let Some(payload) = &self.payload {
             request = request.payload(Blob::new(payload.clone()));
         }
-        match request.send().await {
+        let endpoint = RecordEndpoint::default();
+        match request
+            .customize()
+            .interceptor(endpoint.clone())
+            .send()
+            .await
+        {
             Ok(output) => Ok(Outcome {
                 status_code: u16::try_from(output.status_code()).unwrap_or(0),
                 function_error: output.function_error().map(str::to_owned),
@@ -261,10 +268,7 @@ impl Invocation {
                     Retry::No
                 };
                 let code = e.code().map(str::to_owned);
-                let message = match (e.code(), e.message()) {
-                    (Some(code), Some(message)) => format!("{code}: {message}"),
-                    _ => DisplayErrorContext(&e).to_string(),
-                };
+                let message = sdk_error::describe(&e, endpoint.get().as_deref());
                 Err((
                     Error::Invoke {
                         function: self.function.clone(),

@@ -5,5 +5,6 @@
 pub(crate) mod harness;
 pub(crate) mod invocation;
 pub(crate) mod outcome;
+pub(crate) mod sdk_error;
 pub(crate) mod tail_log;
 pub(crate) mod target;

@@ -92,6 +92,24 @@ impl Target {
         }
     }
 
+    /// The directory of the package `package` at run time: the runner's `CARGO_MANIFEST_DIR`
+    /// when it names this package (`CARGO_PKG_NAME`), else `compiled`, the directory it was
+    /// built in (`env!("CARGO_MANIFEST_DIR")`).
+    ///
+    /// `cargo test` and `cargo nextest run` both set the two variables for a test; nextest
+    /// remaps them to the checkout an archived run is given (`--workspace-remap`), where the
+    /// directory the test was built in may not exist.
+    ///
+    /// ```
+    /// use lambda_test::Target;
+    ///
+    /// let dir = Target::package_dir(env!("CARGO_PKG_NAME"), env!("CARGO_MANIFEST_DIR").as_ref());
+    /// assert!(dir.join("Cargo.toml").is_file());
+    /// ```
+    pub fn package_dir(package: &str, compiled: &Path) -> PathBuf {
+        package_dir_from(package, compiled, |name| std::env::var_os(name))
+    }
+
     fn local(package_dir: &Path) -> Option<Target> {
         package_dir
             .join(crate::CONFIG_FILE_NAME)
@@ -99,6 +117,18 @@ impl Target {
             .then(|| Target::Local {
                 package_dir: package_dir.to_owned(),
             })
+    }
+}
+
+fn package_dir_from(
+    package: &str,
+    compiled: &Path,
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+) -> PathBuf {
+    let ours = env("CARGO_PKG_NAME").is_some_and(|name| name == package);
+    match env("CARGO_MANIFEST_DIR").map(PathBuf::from) {
+        Some(dir) if ours && dir.is_dir() => dir,
+        _ => compiled.to_owned(),
     }
 }
 
@@ -257,5 +287,35 @@ mod tests {
         assert!(typo.to_string().contains("unknown key `taget`"), "{typo}");
         let local = with("local-without", "target = \"local\"");
         assert!(matches!(local, Error::NoLocalConfig { .. }), "{local}");
+    }
+
+    #[test]
+    fn the_runners_package_dir_is_preferred_when_it_names_this_package() {
+        let remapped = package("remapped", &[]);
+        let compiled = Path::new("/built/here/gone");
+        let env = |pkg: &'static str| {
+            let remapped = remapped.clone();
+            move |name: &str| match name {
+                "CARGO_PKG_NAME" => Some(pkg.into()),
+                "CARGO_MANIFEST_DIR" => Some(remapped.clone().into()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            package_dir_from("greeter", compiled, env("greeter")),
+            remapped
+        );
+        // Another package's variables (a child process inheriting them): the compiled path.
+        assert_eq!(
+            package_dir_from("greeter", compiled, env("other")),
+            compiled
+        );
+        assert_eq!(package_dir_from("greeter", compiled, |_| None), compiled);
+        let missing = |name: &str| match name {
+            "CARGO_PKG_NAME" => Some("greeter".into()),
+            "CARGO_MANIFEST_DIR" => Some("/no/such/dir".into()),
+            _ => None,
+        };
+        assert_eq!(package_dir_from("greeter", compiled, missing), compiled);
     }
 }

@@ -1,7 +1,7 @@
 //! Functions, their versions and aliases, and the warm instances of each version.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -10,7 +10,10 @@ use crate::Error;
 use crate::config::{self, Alias, Code, Config};
 use crate::emulator::api::error::AwsError;
 
+mod bin_path;
 mod pool;
+
+use bin_path::BinSearch;
 
 pub use pool::{Finishing, StreamingInvocation, VersionPool};
 
@@ -41,7 +44,7 @@ pub struct Function {
 impl Registry {
     /// Builds the registry; binaries are located now, so a missing one is known before any invoke.
     pub fn new(config: &Config) -> Registry {
-        let search = bin_search_path(config);
+        let search = BinSearch::new(config);
         let functions = config
             .functions
             .iter()
@@ -95,60 +98,8 @@ impl Registry {
     }
 }
 
-/// Where `bin = "..."` is looked for, in order.
-fn bin_search_path(config: &Config) -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Some(dir) = &config.emulator.bin_dir {
-        dirs.push(dir.clone());
-    }
-    if let Some(dir) = std::env::var_os("LAMBDA_TEST_BIN_DIR") {
-        dirs.push(PathBuf::from(dir));
-    }
-    // A test executable lives in target/<profile>/deps; the package's binaries one level up.
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe.parent()
-    {
-        if dir.ends_with("deps") {
-            dirs.extend(dir.parent().map(Path::to_owned));
-        } else {
-            dirs.push(dir.to_owned());
-        }
-    }
-    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
-        let target = PathBuf::from(target);
-        dirs.push(target.join("debug"));
-        dirs.push(target.join("release"));
-    }
-    for ancestor in config.base_dir.ancestors() {
-        let target = ancestor.join("target");
-        if target.is_dir() {
-            dirs.push(target.join("debug"));
-            dirs.push(target.join("release"));
-            break;
-        }
-    }
-    dirs.dedup();
-    dirs
-}
-
-fn locate_bin(base: &Path, bin: &str, search: &[PathBuf]) -> Result<PathBuf, Vec<PathBuf>> {
-    if bin.contains('/') {
-        let path = base.join(bin);
-        return if path.is_file() {
-            Ok(path)
-        } else {
-            Err(vec![path])
-        };
-    }
-    search
-        .iter()
-        .map(|dir| dir.join(bin))
-        .find(|p| p.is_file())
-        .ok_or_else(|| search.to_vec())
-}
-
 impl Function {
-    fn new(config: &Config, f: &config::Function, search: &[PathBuf]) -> Function {
+    fn new(config: &Config, f: &config::Function, search: &BinSearch) -> Function {
         let latest = settings_for(config, &f.name, &f.latest, search);
         let mut versions = BTreeMap::new();
         versions.insert("$LATEST".to_owned(), Arc::new(VersionPool::new(latest.0)));
@@ -254,7 +205,7 @@ fn settings_for(
     config: &Config,
     name: &str,
     version: &config::Version,
-    search: &[PathBuf],
+    search: &BinSearch,
 ) -> (VersionSettings, BinLookup) {
     let base = &version.task_root;
     let (program, args, lookup) = match &version.code {
@@ -267,12 +218,8 @@ fn settings_for(
             (program, args.clone(), None)
         }
         Code::Bin(bin) => {
-            let found = locate_bin(base, bin, search);
-            let program = found.clone().unwrap_or_else(|_| {
-                search
-                    .first()
-                    .map_or_else(|| PathBuf::from(bin), |d| d.join(bin))
-            });
+            let found = search.locate(base, bin);
+            let program = found.clone().unwrap_or_else(|_| search.fallback(bin));
             (program, Vec::new(), Some((bin.clone(), found)))
         }
     };
