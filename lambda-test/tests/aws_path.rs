@@ -18,7 +18,8 @@ use lambda_test::{ClientOptions, Harness, Invocation, Target};
 
 /// The invocation a case makes, at the target and with the options its environment gives:
 /// `CASE_PROFILE`, `CASE_ROLE_ARN`, `CASE_REGION`, `CASE_READ_TIMEOUT_MS`,
-/// `CASE_CONNECT_TIMEOUT_MS`, `CASE_RETRIES`, `CASE_PAYLOAD`. Prints the outcome or the
+/// `CASE_CONNECT_TIMEOUT_MS`, `CASE_RETRIES`, `CASE_PAYLOAD`, `CASE_CA_BUNDLE`,
+/// `CASE_NO_SIGN_REQUEST`. Prints the outcome or the
 /// failure between markers.
 #[test]
 #[ignore = "run by the tests below, each in a process with the environment of one case"]
@@ -31,6 +32,8 @@ fn invoke_as_configured() {
     options.region = var("CASE_REGION");
     options.read_timeout = ms("CASE_READ_TIMEOUT_MS");
     options.connect_timeout = ms("CASE_CONNECT_TIMEOUT_MS");
+    options.ca_bundle = var("CASE_CA_BUNDLE").map(PathBuf::from);
+    options.no_sign_request = var("CASE_NO_SIGN_REQUEST").is_some();
     let retries = var("CASE_RETRIES").map_or(0, |v| v.parse().unwrap());
     let payload = var("CASE_PAYLOAD").unwrap_or_else(|| "{}".to_owned());
     // A package without lambda-test.toml: only LAMBDA_TEST_TARGET=aws may send it to AWS.
@@ -522,4 +525,124 @@ fn timeouts_and_retries_against_slow_and_refusing_endpoints() {
     .failure();
     assert!(refused.contains("refused"), "{refused}");
     assert!(refused.ends_with("(after 3 attempts)"), "{refused}");
+}
+
+/// A TLS terminator (Python's ssl, that is OpenSSL) in front of `upstream`, with a
+/// certificate from a CA made for the run: `ca.pem` in its directory is the bundle to trust.
+struct Terminator {
+    child: Child,
+    endpoint: String,
+    bundle: PathBuf,
+}
+
+impl Terminator {
+    fn start(name: &str, upstream: &str) -> Terminator {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let python = workspace.join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "{} is missing: run ./scripts/test-all, which makes .venv",
+            python.display()
+        );
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("aws-path-tls-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = Command::new(python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/tls_terminator.py"))
+            .arg(&dir)
+            .arg(upstream.trim_start_matches("http://"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let port = stdout
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("listening ").map(str::to_owned))
+            .expect("the terminator prints its port");
+        Terminator {
+            child,
+            endpoint: format!("https://127.0.0.1:{port}"),
+            bundle: dir.join("ca.pem"),
+        }
+    }
+}
+
+impl Drop for Terminator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `--ca-bundle`'s counterpart: `lambda-test serve` behind a TLS terminator whose certificate
+/// no system trusts is reached once its CA is given, as `ca_bundle` or as `AWS_CA_BUNDLE`;
+/// without it the failure says TLS and names the fix.
+#[test]
+fn a_ca_bundle_trusts_a_tls_terminating_proxy() {
+    let serve = Serve::start("tls", &format!("{PRINCIPALS}{FUNCTIONS}"));
+    let tls = Terminator::start("tls", &serve.endpoint);
+    let case = |name, env: Vec<(&'static str, String)>| Case {
+        name,
+        config: "[default]\nregion = us-east-1\n",
+        credentials: CREDENTIALS,
+        env: [vec![("AWS_ENDPOINT_URL_LAMBDA", tls.endpoint.clone())], env].concat(),
+    };
+    let bundle = tls.bundle.display().to_string();
+
+    let untrusted = case("tls-untrusted", vec![]).run().failure();
+    assert!(untrusted.contains("TLS"), "{untrusted}");
+    assert!(untrusted.contains("AWS_CA_BUNDLE"), "{untrusted}");
+
+    for (name, env) in [
+        ("tls-option", vec![("CASE_CA_BUNDLE", bundle.clone())]),
+        ("tls-env", vec![("AWS_CA_BUNDLE", bundle.clone())]),
+    ] {
+        let before = serve.invocations().len();
+        let outcome = case(name, env).run().outcome();
+        assert!(outcome.starts_with("200 "), "{name}: {outcome}");
+        assert_eq!(serve.last_caller(before), "principal laptop", "{name}");
+    }
+
+    let not_pem = tls.bundle.with_file_name("not-a-bundle.txt");
+    std::fs::write(&not_pem, "no certificate here").unwrap();
+    let refused = case(
+        "tls-not-pem",
+        vec![("CASE_CA_BUNDLE", not_pem.display().to_string())],
+    )
+    .run()
+    .failure();
+    assert!(
+        refused.starts_with(&format!(
+            "failed to use the CA bundle {}: it holds no PEM certificate",
+            not_pem.display()
+        )),
+        "{refused}"
+    );
+}
+
+/// `--no-sign-request`'s counterpart: nothing is signed, so a Lambda that verifies
+/// signatures refuses the request, and one that does not logs it as unsigned.
+#[test]
+fn no_sign_request_sends_unsigned_requests() {
+    let verifying = Serve::start("unsigned-verifying", &format!("{PRINCIPALS}{FUNCTIONS}"));
+    let open = Serve::start("unsigned-open", FUNCTIONS);
+    let case = |name, endpoint: &str| Case {
+        name,
+        config: "[default]\nregion = us-east-1\n",
+        credentials: CREDENTIALS,
+        env: vec![
+            ("AWS_ENDPOINT_URL_LAMBDA", endpoint.to_owned()),
+            ("CASE_NO_SIGN_REQUEST", "1".to_owned()),
+        ],
+    };
+    let refused = case("unsigned-refused", &verifying.endpoint)
+        .run()
+        .failure();
+    assert!(refused.contains("MissingAuthenticationToken"), "{refused}");
+
+    let outcome = case("unsigned-accepted", &open.endpoint).run().outcome();
+    assert!(outcome.starts_with("200 "), "{outcome}");
+    let line = open.invocations().pop().expect("the invocation is logged");
+    assert!(line.ends_with(" ms"), "unsigned: no caller named: {line}");
 }

@@ -479,6 +479,7 @@ impl TestArgs {
             role_arn: self.role_arn.as_deref().map(expand_vars).transpose()?,
             connect_timeout: self.connect_timeout_ms.map(Duration::from_millis),
             read_timeout: self.read_timeout_ms.map(Duration::from_millis),
+            ..ClientOptions::default()
         })
     }
 
