@@ -88,6 +88,23 @@ pub(crate) struct FunctionDefinition {
     pub reserved_concurrency: Option<Sourced<u32>>,
     /// Who may invoke it.
     pub allow: Option<Vec<Sourced<String>>>,
+    /// Its Function URL.
+    pub url: Option<UrlDefinition>,
+}
+
+/// A declared Function URL, as AWS spells its settings.
+#[derive(Debug, Clone)]
+pub(crate) struct UrlDefinition {
+    /// Where it is declared.
+    pub origin: Origin,
+    /// `AuthType`.
+    pub auth_type: Option<Sourced<String>>,
+    /// `InvokeMode`.
+    pub invoke_mode: Option<Sourced<String>>,
+    /// `Qualifier`: an alias.
+    pub qualifier: Option<Sourced<String>>,
+    /// `Cors`, already in the model's shape.
+    pub cors: Option<Sourced<crate::config::Cors>>,
 }
 
 impl FunctionDefinition {
@@ -100,6 +117,7 @@ impl FunctionDefinition {
             aliases: BTreeMap::new(),
             reserved_concurrency: None,
             allow: None,
+            url: None,
         }
     }
 }
@@ -213,6 +231,7 @@ impl FunctionDefinition {
         self.aliases.extend(over.aliases);
         replace(&mut self.reserved_concurrency, over.reserved_concurrency);
         replace(&mut self.allow, over.allow);
+        replace(&mut self.url, over.url);
     }
 }
 

@@ -32,6 +32,12 @@
 //!
 //! [functions.greeter.aliases]
 //! live = "1"                       # or { version = "2", weights = { "1" = 0.25 }, allow = [...] }
+//!
+//! [functions.greeter.url]          # a Function URL: http://<local Lambda>/lambda-url/greeter/...
+//! auth_type = "NONE"               # or "AWS_IAM": SigV4-signed, by principals `allow` admits
+//! invoke_mode = "BUFFERED"         # or "RESPONSE_STREAM"
+//! # qualifier = "live"             # the alias it invokes (default $LATEST)
+//! # cors = { allow_origins = ["https://example.com"], allow_methods = ["GET"], max_age = 300 }
 //! ```
 //!
 //! Every table rejects unknown keys; errors name the file, the line and column, what is wrong
@@ -61,8 +67,9 @@ use std::path::Path;
 pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
-    Alias, ApplicationLogLevel, Architecture, Code, Config, EmulatorSettings, Function, LogFormat,
-    Logging, Principal, SystemLogLevel, Version, WeightedVersion,
+    Alias, ApplicationLogLevel, Architecture, Code, Config, Cors, EmulatorSettings, Function,
+    FunctionUrl, LogFormat, Logging, Principal, SystemLogLevel, UrlAuthType, UrlInvokeMode,
+    Version, WeightedVersion,
 };
 pub(crate) use toml_source::TomlSource;
 

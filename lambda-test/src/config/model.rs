@@ -93,6 +93,41 @@ pub struct Function {
     pub reserved_concurrency: Option<u32>,
     /// Who may invoke it (principal names, ARNs or `"*"`); `None`: anyone.
     pub allow: Option<Vec<String>>,
+    /// Its Function URL, when it has one.
+    pub url: Option<FunctionUrl>,
+}
+
+/// A Function URL (`AWS::Lambda::Url`, `FunctionUrlConfig`): HTTP straight to the function,
+/// with the payload-2.0 event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FunctionUrl {
+    /// `NONE` (anyone) or `AWS_IAM` (SigV4-signed requests of allowed principals).
+    pub auth_type: UrlAuthType,
+    /// `BUFFERED` (Invoke) or `RESPONSE_STREAM` (the answer streams).
+    pub invoke_mode: UrlInvokeMode,
+    /// The alias the URL invokes (`$LATEST` when `None`).
+    pub qualifier: Option<String>,
+    /// Cross-origin settings, when any.
+    pub cors: Option<Cors>,
+}
+
+/// A Function URL's CORS settings, as AWS names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Cors {
+    /// `AllowOrigins` (`*` for any).
+    pub allow_origins: Vec<String>,
+    /// `AllowMethods` (`*` for any).
+    pub allow_methods: Vec<String>,
+    /// `AllowHeaders`.
+    pub allow_headers: Vec<String>,
+    /// `ExposeHeaders`.
+    pub expose_headers: Vec<String>,
+    /// `MaxAge` in seconds.
+    pub max_age: Option<u32>,
+    /// `AllowCredentials`.
+    pub allow_credentials: bool,
 }
 
 impl Function {
@@ -291,6 +326,26 @@ aws_enum!(
         Info = "INFO",
         /// Warnings only.
         Warn = "WARN",
+    }
+);
+
+aws_enum!(
+    /// `AuthType` of a Function URL.
+    UrlAuthType {
+        /// Anyone may call it.
+        None = "NONE",
+        /// Only SigV4-signed requests of principals allowed to invoke.
+        AwsIam = "AWS_IAM",
+    }
+);
+
+aws_enum!(
+    /// `InvokeMode` of a Function URL.
+    UrlInvokeMode {
+        /// The answer is collected, as Invoke does (the default).
+        Buffered = "BUFFERED",
+        /// The answer streams as the function writes it.
+        ResponseStream = "RESPONSE_STREAM",
     }
 );
 

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use super::definition::{
     AliasDefinition, Definitions, FunctionDefinition, LoggingDefinition, Origin,
-    SettingsDefinition, Sourced,
+    SettingsDefinition, Sourced, UrlDefinition,
 };
 use super::model::{
-    self, Alias, Config, EmulatorSettings, Function, Logging, Principal, Version, WeightedVersion,
+    self, Alias, Config, EmulatorSettings, Function, FunctionUrl, Logging, Principal, UrlAuthType,
+    UrlInvokeMode, Version, WeightedVersion,
 };
 use crate::Error;
 
@@ -182,6 +183,10 @@ fn resolve_function(
         let resolved = resolve_alias(name, &alias, a, &versions)?;
         aliases.insert(alias, resolved);
     }
+    let url = f
+        .url
+        .map(|u| resolve_url(name, u, &aliases, emulator))
+        .transpose()?;
     Ok(Function {
         name: name.to_owned(),
         arn: format!(
@@ -193,7 +198,74 @@ fn resolve_function(
         aliases,
         reserved_concurrency: f.reserved_concurrency.map(|c| c.value),
         allow: f.allow.map(values),
+        url,
     })
+}
+
+/// A Function URL: its auth type and invoke mode as AWS spells them (defaults `NONE` and
+/// `BUFFERED`), and a qualifier that is `$LATEST` or an alias, as AWS requires.
+fn resolve_url(
+    function: &str,
+    u: UrlDefinition,
+    aliases: &BTreeMap<String, Alias>,
+    emulator: &EmulatorSettings,
+) -> Result<FunctionUrl, Invalid> {
+    fn parse<T: std::str::FromStr<Err = String>>(
+        value: &Option<Sourced<String>>,
+        key: &str,
+        function: &str,
+    ) -> Result<Option<T>, Invalid> {
+        value
+            .as_ref()
+            .map(|v| {
+                v.value.parse().map_err(|e| {
+                    Invalid::new(
+                        &v.origin,
+                        format!("function `{function}`: `url.{key}` = {e}"),
+                    )
+                })
+            })
+            .transpose()
+    }
+    let auth_type = parse(&u.auth_type, "auth_type", function)?.unwrap_or(UrlAuthType::None);
+    if auth_type == UrlAuthType::AwsIam && emulator.principals.is_empty() {
+        return Err(Invalid::new(
+            &u.origin,
+            format!(
+                "function `{function}`: a Function URL with `auth_type = \"AWS_IAM\"` admits only signed requests of principals, and none is declared; declare one under [emulator.principals], or use `auth_type = \"NONE\"`"
+            ),
+        ));
+    }
+    let invoke_mode =
+        parse(&u.invoke_mode, "invoke_mode", function)?.unwrap_or(UrlInvokeMode::Buffered);
+    let qualifier = match u.qualifier {
+        None => None,
+        Some(q) if q.value == "$LATEST" => None,
+        Some(q) if aliases.contains_key(&q.value) => Some(q.value),
+        Some(q) => {
+            let known: Vec<&str> = aliases.keys().map(String::as_str).collect();
+            return Err(Invalid::new(
+                &q.origin,
+                format!(
+                    "function `{function}`: `url.qualifier` = {:?} is not an alias of it; a Function URL invokes $LATEST or an alias ({})",
+                    q.value,
+                    if known.is_empty() {
+                        "it has none: declare one under [functions.{function}.aliases]".to_owned()
+                    } else {
+                        format!("declared: {}", known.join(", "))
+                    }
+                ),
+            ));
+        }
+    };
+    let mut url = FunctionUrl {
+        auth_type,
+        invoke_mode,
+        qualifier,
+        cors: None,
+    };
+    url.cors = u.cors.map(|c| c.value);
+    Ok(url)
 }
 
 /// Every entry of an `allow` list names a declared principal (by name or ARN) or is `"*"`.

@@ -537,3 +537,70 @@ fn a_later_source_overlays_an_earlier_one() {
         "{e}"
     );
 }
+
+#[test]
+fn a_function_url_takes_aws_settings_with_aws_defaults() {
+    let c = parse(
+        "[emulator.principals.ci]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\n\
+         [functions.f]\nbin = \"f\"\n[functions.f.aliases]\nlive = \"1\"\n[functions.f.versions.1]\n\
+         [functions.f.url]\n\
+         [functions.g]\nbin = \"g\"\n[functions.g.aliases]\nlive = \"$LATEST\"\n\
+         [functions.g.url]\nauth_type = \"AWS_IAM\"\ninvoke_mode = \"RESPONSE_STREAM\"\nqualifier = \"live\"\n\
+         cors = { allow_origins = [\"https://example.com\"], allow_methods = [\"GET\"], max_age = 300 }\n",
+    )
+    .unwrap();
+    let f = c.functions["f"].url.as_ref().unwrap();
+    assert_eq!(
+        (
+            f.auth_type,
+            f.invoke_mode,
+            f.qualifier.as_deref(),
+            f.cors.is_none()
+        ),
+        (UrlAuthType::None, UrlInvokeMode::Buffered, None, true)
+    );
+    let g = c.functions["g"].url.as_ref().unwrap();
+    assert_eq!(g.auth_type, UrlAuthType::AwsIam);
+    assert_eq!(g.invoke_mode, UrlInvokeMode::ResponseStream);
+    assert_eq!(g.qualifier.as_deref(), Some("live"));
+    let cors = g.cors.as_ref().unwrap();
+    assert_eq!(cors.allow_origins, ["https://example.com"]);
+    assert_eq!(cors.max_age, Some(300));
+    assert!(c.functions.get("h").is_none());
+}
+
+#[test]
+fn bad_function_urls_name_the_line_and_the_fix() {
+    check_all(&[
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.url]\nauth_type = \"IAM\"\n",
+            4,
+            13,
+            "`url.auth_type` = \"IAM\" is not one of \"NONE\", \"AWS_IAM\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.url]\ninvoke_mode = \"STREAM\"\n",
+            4,
+            15,
+            "is not one of \"BUFFERED\", \"RESPONSE_STREAM\"",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.url]\nqualifier = \"1\"\n",
+            4,
+            13,
+            "is not an alias of it; a Function URL invokes $LATEST or an alias (it has none",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.url]\nauth_type = \"AWS_IAM\"\n",
+            3,
+            1,
+            "none is declared; declare one under [emulator.principals]",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.url]\ncors = { allow_origin = [\"*\"] }\n",
+            4,
+            10,
+            "allow_origin",
+        ),
+    ]);
+}

@@ -16,9 +16,9 @@ use toml::Spanned;
 use super::Source;
 use super::definition::{
     AliasDefinition, Definitions, EmulatorDefinition, FunctionDefinition, LoggingDefinition,
-    Origin, PrincipalDefinition, SettingsDefinition, Sourced, VersionDefinition,
+    Origin, PrincipalDefinition, SettingsDefinition, Sourced, UrlDefinition, VersionDefinition,
 };
-use super::model::Code;
+use super::model::{Code, Cors};
 use super::resolve::Invalid;
 use crate::Error;
 
@@ -114,6 +114,34 @@ struct FunctionTable {
     #[serde(default)]
     aliases: BTreeMap<Spanned<String>, Spanned<AliasValue>>,
     allow: Option<Vec<Spanned<String>>>,
+    url: Option<Spanned<UrlTable>>,
+}
+
+/// `[functions.<name>.url]`: a Function URL.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UrlTable {
+    auth_type: Option<Spanned<String>>,
+    invoke_mode: Option<Spanned<String>>,
+    qualifier: Option<Spanned<String>>,
+    cors: Option<Spanned<CorsTable>>,
+}
+
+/// `cors = { allow_origins = ["*"], ... }` of a Function URL.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CorsTable {
+    #[serde(default)]
+    allow_origins: Vec<String>,
+    #[serde(default)]
+    allow_methods: Vec<String>,
+    #[serde(default)]
+    allow_headers: Vec<String>,
+    #[serde(default)]
+    expose_headers: Vec<String>,
+    max_age: Option<u32>,
+    #[serde(default)]
+    allow_credentials: bool,
 }
 
 /// `[functions.<name>.versions.<n>]`: overrides of `$LATEST`.
@@ -326,6 +354,28 @@ impl TomlSource {
         }
         function.reserved_concurrency = f.reserved_concurrency.map(|c| self.sourced(c));
         function.allow = f.allow.map(|a| self.all(a));
+        function.url = f.url.map(|url| {
+            let origin = self.origin(url.span());
+            let url = url.into_inner();
+            UrlDefinition {
+                origin,
+                auth_type: url.auth_type.map(|v| self.sourced(v)),
+                invoke_mode: url.invoke_mode.map(|v| self.sourced(v)),
+                qualifier: url.qualifier.map(|v| self.sourced(v)),
+                cors: url.cors.map(|cors| {
+                    let span = cors.span();
+                    let c = cors.into_inner();
+                    let mut model = Cors::default();
+                    model.allow_origins = c.allow_origins;
+                    model.allow_methods = c.allow_methods;
+                    model.allow_headers = c.allow_headers;
+                    model.expose_headers = c.expose_headers;
+                    model.max_age = c.max_age;
+                    model.allow_credentials = c.allow_credentials;
+                    self.sourced(Spanned::new(span, model))
+                }),
+            }
+        });
         Ok(function)
     }
 
@@ -463,9 +513,17 @@ fn shape_of(key: &str) -> Option<&'static str> {
         "event_retry_delays" => "a list of seconds: event_retry_delays = [1.0, 2.0]",
         "weights" => "a table of one version and its weight: weights = { \"1\" = 0.25 }",
         "logging" => "a table: logging = { format = \"JSON\" }",
+        "url" => "a table: url = { auth_type = \"NONE\", invoke_mode = \"BUFFERED\" }",
+        "cors" => "a table: cors = { allow_origins = [\"*\"] }",
+        "allow_origins" | "allow_methods" | "allow_headers" | "expose_headers" => {
+            "a list of strings: allow_origins = [\"https://example.com\"]"
+        }
+        "max_age" => "a whole number of seconds: max_age = 300",
+        "allow_credentials" => "true or false",
         "bin" | "handler" | "region" | "account_id" | "bin_dir" | "dead_letter_file"
         | "access_key_id" | "secret_access_key" | "arn" | "version" | "format"
-        | "application_level" | "system_level" | "log_group" => "a string in quotes",
+        | "application_level" | "system_level" | "log_group" | "auth_type" | "invoke_mode"
+        | "qualifier" => "a string in quotes",
         _ => return None,
     })
 }
