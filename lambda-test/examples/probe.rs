@@ -15,7 +15,9 @@
 //! `Lambda-Runtime-Function-Response-Mode: streaming`, a chunk `first\n`, then, once the file
 //! the event's `gate` names exists (at once without `gate`), either a chunk `last\n` and the end
 //! (`end` missing or `complete`), the error trailers (`end: "trailer"`), or an exit in the middle
-//! of the body (`end: "exit"`). The event's `mode` replaces `streaming` in the mode header.
+//! of the body (`end: "exit"`). The event's `mode` replaces `streaming` in the mode header;
+//! `size: N` streams N more bytes (`x`, in 64 KiB chunks) after `first\n`; `error_first: true`
+//! answers with `/error` instead, before any byte of a response.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -167,8 +169,28 @@ mod stream {
         ))
     }
 
+    /// `POST /error` before any response, as a runtime that fails before it streams.
+    fn error_first(api: &str, request_id: &str) {
+        let body =
+            r#"{"errorType":"StreamSetupError","errorMessage":"could not start the stream"}"#;
+        let mut connection = TcpStream::connect(api).expect("connect to the Runtime API");
+        write!(
+            connection,
+            "POST /2018-06-01/runtime/invocation/{request_id}/error HTTP/1.1\r\nHost: {api}\r\n\
+             Lambda-Runtime-Function-Error-Type: Runtime.StreamSetupError\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("write the error");
+        let mut status = String::new();
+        let _ = BufReader::new(connection).read_line(&mut status);
+    }
+
     /// `POST /response` in streaming mode, chunk by chunk.
     fn respond(api: &str, request_id: &str, event: &Value) {
+        if event.get("error_first").and_then(Value::as_bool) == Some(true) {
+            return error_first(api, request_id);
+        }
         let end = event
             .get("end")
             .and_then(Value::as_str)
@@ -192,6 +214,13 @@ mod stream {
         )
         .expect("write the head");
         chunk(&mut connection, b"first\n");
+        let mut left = event.get("size").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let block = vec![b'x'; 64 * 1024];
+        while left > 0 {
+            let n = left.min(block.len());
+            chunk(&mut connection, &block[..n]);
+            left -= n;
+        }
         if let Some(gate) = event.get("gate").and_then(Value::as_str) {
             let waited = Instant::now();
             while !std::path::Path::new(gate).exists() && waited.elapsed() < Duration::from_secs(10)

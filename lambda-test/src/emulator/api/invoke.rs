@@ -60,14 +60,25 @@ async fn invoke_async(
     answer(&shared, &request_id, |_| Ok(Head::INVOKE_ASYNC), request).await
 }
 
-/// One request, checked in AWS's order (the table in `request.rs`); `head` reads the
-/// operation's own headers once the caller is authenticated.
+/// One request, accepted, then answered by its invocation type.
 async fn answer(
     shared: &Service,
     request_id: &RequestId,
     head: impl FnOnce(&HeaderMap) -> Result<Head, AwsError>,
     request: Request,
 ) -> Result<Response, AwsError> {
+    let (resolved, request) = accept(shared, head, request).await?;
+    dispatch(shared, request_id, resolved, request).await
+}
+
+/// Checks one request in AWS's order (the table in `request.rs`), up to the function and
+/// version it runs: what every invocation API shares. `head` reads the operation's own
+/// headers once the caller is authenticated.
+pub(super) async fn accept(
+    shared: &Service,
+    head: impl FnOnce(&HeaderMap) -> Result<Head, AwsError>,
+    request: Request,
+) -> Result<(Resolved<'_>, InvokeRequest), AwsError> {
     let (parts, body) = request.into_parts();
     // The body comes before the signature, which covers it.
     let body = read_body(body).await?;
@@ -77,16 +88,16 @@ async fn answer(
     let resolved = resolve(shared, &target)?;
     authorize(&caller, &resolved)?;
     let request = InvokeRequest::complete(head, target, &parts.headers, body)?;
-    dispatch(shared, request_id, resolved, request).await
+    Ok((resolved, request))
 }
 
 /// The function and version a request reaches.
-struct Resolved<'a> {
-    function: &'a Arc<Function>,
+pub(super) struct Resolved<'a> {
+    pub(super) function: &'a Arc<Function>,
     /// The version that runs: an alias's weights are rolled here.
-    version: String,
+    pub(super) version: String,
     /// The ARN as invoked, qualifier included.
-    invoked_arn: String,
+    pub(super) invoked_arn: String,
     /// Who may invoke it; `None` is everyone.
     allow: Option<&'a [String]>,
 }
@@ -175,7 +186,11 @@ async fn dispatch(
 }
 
 /// What the runtime is given.
-fn invocation(request_id: &RequestId, resolved: &Resolved<'_>, request: InvokeRequest) -> Invoke {
+pub(super) fn invocation(
+    request_id: &RequestId,
+    resolved: &Resolved<'_>,
+    request: InvokeRequest,
+) -> Invoke {
     Invoke {
         request_id: request_id.as_str().to_owned(),
         payload: request.payload,

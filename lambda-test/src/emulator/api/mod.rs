@@ -5,15 +5,13 @@
 //! - `router`: the declared routes, the answer for every other path or method, and the
 //!   layer that gives each request its id and serve log line (`layer.rs`);
 //! - `invoke.rs`: Invoke and InvokeAsync, from the parsed request to the answer of each
-//!   invocation type;
+//!   invocation type, and the checks every invocation API shares (`accept`);
+//! - `stream.rs`: InvokeWithResponseStream, the answer forwarded as an event stream;
 //! - `request.rs`: the request as typed values, parsed in AWS's validation order;
 //! - [`names`], [`error`]: `FunctionName`/`Qualifier` parsing and AWS's error shapes.
 //!
 //! A new invocation API is one new file with a `routes()` like `invoke::routes`, merged in
-//! `router`: InvokeWithResponseStream
-//! (`POST /2021-11-15/functions/{name}/response-streaming-invocations`) as `stream.rs`,
-//! reusing `request.rs` for its headers and `invoke.rs`'s resolve and authorize steps.
-//! Function URLs take every method and path, so `url.rs` will have a router of its
+//! `router`, as `stream.rs` is. Function URLs take every method and path, so `url.rs` will have a router of its
 //! own, served on a listener of its own beside this one.
 
 pub mod error;
@@ -21,6 +19,7 @@ mod invoke;
 mod layer;
 pub mod names;
 mod request;
+mod stream;
 
 use std::sync::Arc;
 
@@ -37,7 +36,7 @@ use error::AwsError;
 pub(crate) fn router(shared: Arc<Service>) -> Router {
     Router::new()
         .merge(invoke::routes())
-        // InvokeWithResponseStream: `.merge(stream::routes())`.
+        .merge(stream::routes())
         .fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

@@ -63,22 +63,42 @@ impl Head {
         log_type: LogType::None,
     };
 
-    /// Parses both enum headers; an absent one takes its default. Both values are checked
-    /// before answering, so two bad values are two clauses of one `ValidationException`.
+    /// Invoke's headers: both enums; an absent one takes its default. Both values are
+    /// checked before answering, so two bad values are two clauses of one
+    /// `ValidationException`.
     pub(crate) fn parse(headers: &HeaderMap) -> Result<Head, AwsError> {
+        Head::parse_for(
+            headers,
+            &[
+                InvocationType::Event,
+                InvocationType::RequestResponse,
+                InvocationType::DryRun,
+            ],
+        )
+    }
+
+    /// InvokeWithResponseStream's headers: its invocation type is the model's
+    /// `ResponseStreamingInvocationType`, which has no `Event`.
+    pub(crate) fn parse_streaming(headers: &HeaderMap) -> Result<Head, AwsError> {
+        Head::parse_for(
+            headers,
+            &[InvocationType::RequestResponse, InvocationType::DryRun],
+        )
+    }
+
+    /// The headers, with the invocation types the operation's enum has, in the model's order.
+    fn parse_for(headers: &HeaderMap, types: &[InvocationType]) -> Result<Head, AwsError> {
         let mut clauses = Vec::new();
         let invocation_type = match header(headers, "x-amz-invocation-type")? {
-            None | Some("RequestResponse") => InvocationType::RequestResponse,
-            Some("Event") => InvocationType::Event,
-            Some("DryRun") => InvocationType::DryRun,
-            Some(other) => {
-                clauses.push(enum_clause(
-                    other,
-                    "invocationType",
-                    "Event, RequestResponse, DryRun",
-                ));
-                InvocationType::RequestResponse
-            }
+            None => InvocationType::RequestResponse,
+            Some(value) => match types.iter().find(|t| t.as_str() == value) {
+                Some(known) => *known,
+                None => {
+                    let allowed: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+                    clauses.push(enum_clause(value, "invocationType", &allowed.join(", ")));
+                    InvocationType::RequestResponse
+                }
+            },
         };
         let log_type = match header(headers, "x-amz-log-type")? {
             None | Some("None") => LogType::None,

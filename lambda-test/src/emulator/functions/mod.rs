@@ -15,6 +15,7 @@ mod pool;
 
 use bin_path::BinSearch;
 
+pub(crate) use pool::response_too_large;
 pub use pool::{Finishing, StreamingInvocation, VersionPool};
 
 /// Every function of a config.

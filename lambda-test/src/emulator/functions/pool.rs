@@ -236,7 +236,7 @@ impl StreamingInvocation {
                 let collected = body.collect(MAX_RESPONSE_BYTES).await;
                 match collected.end {
                     BodyEnd::Complete => (collected.bytes, false),
-                    BodyEnd::TooLarge => (response_too_large(), true),
+                    BodyEnd::TooLarge => (response_too_large(MAX_RESPONSE_BYTES), true),
                     BodyEnd::ErrorTrailer {
                         error_type,
                         error_body,
@@ -279,12 +279,11 @@ async fn ended(executed_version: String, finished: Finishing) -> Completed {
     }
 }
 
-fn response_too_large() -> Bytes {
+/// The error document of a response over `limit` bytes.
+pub(crate) fn response_too_large(limit: usize) -> Bytes {
     ErrorDocument::new(
         "Function.ResponseSizeTooLarge",
-        format!(
-            "Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
-        ),
+        format!("Response payload size exceeded maximum allowed payload size ({limit} bytes)."),
     )
     .to_bytes()
 }
