@@ -722,10 +722,7 @@ fn validate_stream(args: &Args, errors: &mut Errors) {
                 Some(b) if !b.value => "; `stream = false` turns it off",
                 _ => "; add `stream = true`",
             };
-            errors.at(
-                ident,
-                format!("`{key}` applies to a response stream{hint}"),
-            );
+            errors.at(ident, format!("`{key}` applies to a response stream{hint}"));
         }
     }
     if !stream {
@@ -947,7 +944,12 @@ mod tests {
         assert!(e.contains("`stream = false` turns it off"), "{e}");
         let e = parse_err(quote!(function = "f", stream, invocation_type = "Event"));
         assert!(e.contains("has no `Event` invocation type"), "{e}");
-        let e = parse_err(quote!(function = "f", stream, dry_run, max_first_byte_ms = 5));
+        let e = parse_err(quote!(
+            function = "f",
+            stream,
+            dry_run,
+            max_first_byte_ms = 5
+        ));
         assert!(e.contains("a `DryRun` streams no byte"), "{e}");
         // A streamed DryRun without a first-byte budget is a permission check like any other.
         parse_ok(quote!(function = "f", stream, invocation_type = "DryRun"));

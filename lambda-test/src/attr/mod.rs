@@ -290,7 +290,7 @@ impl TestArgs {
             description.push_str(&format!(" qualifier `{q}`"));
         }
         if self.stream {
-            description.push_str(" with response stream");
+            description.push_str(" (streamed)");
         }
         if self.invocation_type != InvocationType::RequestResponse {
             description.push_str(&format!(" as {:?}", self.invocation_type));
@@ -521,12 +521,13 @@ impl TestArgs {
         match streamed.first_byte {
             Some(first) if first > Duration::from_millis(max) => Some(format!(
                 "over budget: `max_first_byte_ms = {max}`, but the first byte came after {} ms \
-                 (measured from sending the request to the first payload chunk)",
+                 (measured from sending the request to the first byte of the body, after the \
+                 HTTP prelude)",
                 first.as_millis()
             )),
             Some(_) => None,
             None => Some(format!(
-                "`max_first_byte_ms = {max}`, but the stream sent no byte (status {}{})",
+                "`max_first_byte_ms = {max}`, but the stream sent no byte of a body (status {}{})",
                 outcome.status_code,
                 streamed
                     .error

@@ -207,10 +207,8 @@ impl Outcome {
                 chunks: None,
                 error: streamed.error.as_ref().map(|e| ErrorRecord {
                     code: e.code.clone(),
-                    details: redactions.in_payload(
-                        e.details.as_deref().map(str::as_bytes),
-                        request_id,
-                    ),
+                    details: redactions
+                        .in_payload(e.details.as_deref().map(str::as_bytes), request_id),
                 }),
             }),
         }
@@ -471,11 +469,9 @@ impl Redactions {
             None => Value::Null,
             Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
                 Ok(json) => self.in_json(json, request_id),
-                Err(_) => Value::String(self.in_text(
-                    &String::from_utf8_lossy(bytes),
-                    request_id,
-                    false,
-                )),
+                Err(_) => {
+                    Value::String(self.in_text(&String::from_utf8_lossy(bytes), request_id, false))
+                }
             },
         }
     }
@@ -586,6 +582,7 @@ mod volatile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::stream::InvokeCompleteError;
 
     fn outcome(payload: &str, log: &str) -> Outcome {
         Outcome {
@@ -685,6 +682,89 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn streamed(payload: &[u8], error: Option<InvokeCompleteError>) -> Outcome {
+        Outcome {
+            function_error: None,
+            payload: Some(payload.to_vec()),
+            stream: Some(Streamed {
+                content_type: Some(crate::HTTP_INTEGRATION_CONTENT_TYPE.to_owned()),
+                chunks: 4,
+                first_byte: Some(std::time::Duration::from_millis(3)),
+                error,
+            }),
+            ..outcome("", "START RequestId: 1 Version: $LATEST\nwriting\n")
+        }
+    }
+
+    fn keys(record: &SnapshotRecord) -> Vec<String> {
+        match serde_json::to_value(record).unwrap() {
+            Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_buffered_record_keeps_its_fields() {
+        let record = outcome(r#"{"a":1}"#, "").snapshot_record();
+        let mut expected = [
+            "status_code",
+            "executed_version",
+            "function_error",
+            "payload",
+            "log",
+        ];
+        expected.sort();
+        assert_eq!(keys(&record), expected);
+    }
+
+    #[test]
+    fn a_streamed_record_decodes_prelude_body_and_errors() {
+        let raw = b"{\"statusCode\":201,\"headers\":{\"x-id\":\"3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c\"},\"cookies\":[]}\
+                    \0\0\0\0\0\0\0\0{\"n\":1}Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\
+                    Lambda-Runtime-Function-Error-Body: Ym9vbQ==\r\n";
+        let error = InvokeCompleteError {
+            code: Some("Unhandled".into()),
+            details: Some(
+                r#"{"errorType":"X","errorMessage":"RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c"}"#
+                    .into(),
+            ),
+        };
+        let o = streamed(raw, Some(error));
+        let record = o.snapshot_record();
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["http"]["status"], 201);
+        assert_eq!(json["http"]["headers"]["x-id"], "[request-id]");
+        // The body after the prelude is JSON, and parsed.
+        assert_eq!(json["payload"], serde_json::json!({"n": 1}));
+        assert_eq!(json["in_body_error"]["type"], "Runtime.StreamError");
+        assert_eq!(json["in_body_error"]["message"], "boom");
+        assert_eq!(json["error"]["code"], "Unhandled");
+        assert_eq!(
+            json["error"]["details"]["errorMessage"],
+            "RequestId: [request-id]"
+        );
+        assert_eq!(json["log"], serde_json::json!(["writing"]));
+        // No `function_error`, and the chunk count only when asked for.
+        assert!(json.get("function_error").is_none(), "{json}");
+        assert!(json.get("chunks").is_none(), "{json}");
+        let mut with_chunks = record.clone();
+        with_chunks.stream.as_mut().unwrap().chunks = Some(4);
+        assert_eq!(serde_json::to_value(&with_chunks).unwrap()["chunks"], 4);
+    }
+
+    #[test]
+    fn a_streamed_text_body_without_prelude_is_a_string() {
+        let mut o = streamed(b"plain", None);
+        o.stream.as_mut().unwrap().content_type = Some("text/plain".into());
+        let json = serde_json::to_value(o.snapshot_record()).unwrap();
+        assert_eq!(json["payload"], "plain");
+        assert_eq!(json["content_type"], "text/plain");
+        assert!(
+            json.get("http").is_none() && json.get("error").is_none(),
+            "{json}"
+        );
     }
 
     #[test]

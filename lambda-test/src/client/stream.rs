@@ -65,6 +65,11 @@ pub struct ResponseStream {
     payload: Vec<u8>,
     chunks: usize,
     first_byte: Option<Duration>,
+    /// Where the body starts, once known: after the HTTP prelude of an HTTP-integration
+    /// response, else at 0.
+    body_start: Option<usize>,
+    /// How far the payload was searched for the end of the prelude.
+    searched: usize,
     complete: Option<InvokeComplete>,
     ended: bool,
 }
@@ -86,9 +91,13 @@ pub struct Streamed {
     /// The HTTP `Content-Type`: the function's own (`lambda_runtime` always sends
     /// [`HTTP_INTEGRATION_CONTENT_TYPE`]).
     pub content_type: Option<String>,
-    /// How many non-empty `PayloadChunk` events arrived.
+    /// How many non-empty `PayloadChunk` events arrived (the HTTP prelude and the NUL bytes
+    /// after it included: `lambda_runtime` sends each as its own chunk).
     pub chunks: usize,
-    /// From sending the request to the first non-empty `PayloadChunk`; `None` when none came.
+    /// From sending the request to the first byte of the body: of an HTTP-integration
+    /// response, the first byte after its prelude (which `lambda_runtime` sends before the
+    /// function writes anything), else the first byte of the payload. `None` when no body
+    /// byte came.
     pub first_byte: Option<Duration>,
     /// The error of the final `InvokeComplete` event, if any.
     pub error: Option<InvokeCompleteError>,
@@ -138,6 +147,8 @@ impl ResponseStream {
             payload: Vec::new(),
             chunks: 0,
             first_byte: None,
+            body_start: None,
+            searched: 0,
             complete: None,
             ended,
         }
@@ -168,7 +179,8 @@ impl ResponseStream {
         self.chunks
     }
 
-    /// The time from sending to the first non-empty chunk, once it came.
+    /// The time from sending to the first byte of the body ([`Streamed::first_byte`]), once it
+    /// came.
     pub fn first_byte(&self) -> Option<Duration> {
         self.first_byte
     }
@@ -193,9 +205,9 @@ impl ResponseStream {
                         continue;
                     }
                     self.chunks += 1;
-                    self.first_byte.get_or_insert_with(|| self.sent_at.elapsed());
                     let start = self.payload.len();
                     self.payload.extend_from_slice(&bytes);
+                    self.note_first_byte();
                     return Ok(Some(&self.payload[start..]));
                 }
                 Ok(Some(Event::InvokeComplete(complete))) => {
@@ -229,6 +241,34 @@ impl ResponseStream {
             }
         }
         Ok(None)
+    }
+
+    /// Records the time of the first body byte, once the payload holds one.
+    fn note_first_byte(&mut self) {
+        if self.first_byte.is_some() {
+            return;
+        }
+        if self.body_start.is_none() {
+            let prelude_expected = self.content_type() == Some(HTTP_INTEGRATION_CONTENT_TYPE)
+                && self.payload.first() == Some(&b'{');
+            if !prelude_expected {
+                self.body_start = Some(0);
+            } else {
+                // From a little before the last search's end: the separator may straddle chunks.
+                let from = self.searched.saturating_sub(PRELUDE_SEPARATOR.len() - 1);
+                self.body_start = self.payload[from..]
+                    .windows(PRELUDE_SEPARATOR.len())
+                    .position(|w| w == PRELUDE_SEPARATOR)
+                    .map(|at| from + at + PRELUDE_SEPARATOR.len());
+                self.searched = self.payload.len();
+            }
+        }
+        if self
+            .body_start
+            .is_some_and(|start| self.payload.len() > start)
+        {
+            self.first_byte = Some(self.sent_at.elapsed());
+        }
     }
 
     /// Reads the rest of the stream and returns the outcome: the joined payload, and the
@@ -396,7 +436,12 @@ fn split_prelude(payload: &[u8]) -> Option<(HttpPrelude, &[u8])> {
     let cookies = prelude
         .get("cookies")
         .and_then(Value::as_array)
-        .map(|c| c.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|c| {
+            c.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let http = HttpPrelude {
         status_code,
@@ -466,7 +511,8 @@ mod tests {
             assert_eq!(parts.http, None, "{raw:?}");
             assert_eq!(parts.body, raw);
         }
-        let empty = StreamPayload::parse(&with_prelude(b""));
+        let prelude_only = with_prelude(b"");
+        let empty = StreamPayload::parse(&prelude_only);
         assert!(empty.http.is_some());
         assert_eq!(empty.body, b"");
     }
