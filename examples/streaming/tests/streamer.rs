@@ -155,3 +155,13 @@ fn chunks_arrive_as_they_are_written() {
         assert_eq!(outcome.stream.unwrap().chunks, 2 + 3);
     });
 }
+
+/// A refused streamed invocation is an error, as for `Invoke`.
+#[lambda_test(
+    function = "no-such-streamer",
+    stream = true,
+    expect_error = "ResourceNotFoundException"
+)]
+async fn refuses_an_unknown_function(error: lambda_test::Error) {
+    assert!(error.to_string().contains("no-such-streamer"), "{error}");
+}

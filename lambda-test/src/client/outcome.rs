@@ -327,6 +327,14 @@ pub struct StreamRecord {
 }
 
 /// The HTTP prelude in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let http = outcome.snapshot_record().stream.unwrap().http.expect("a prelude");
+/// assert_eq!(http.status, Some(200));
+/// assert_eq!(http.headers["content-type"], "text/plain");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct HttpRecord {
@@ -339,6 +347,14 @@ pub struct HttpRecord {
 }
 
 /// The in-body error chunk in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let record = outcome.snapshot_record().stream.unwrap();
+/// let error = record.in_body_error.expect("an in-body error");
+/// assert_eq!(error.error_type, "Runtime.StreamError");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct InBodyErrorRecord {
@@ -350,6 +366,14 @@ pub struct InBodyErrorRecord {
 }
 
 /// The `InvokeComplete` error in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let error = outcome.snapshot_record().stream.unwrap().error.expect("an error");
+/// assert_eq!(error.code.as_deref(), Some("Unhandled"));
+/// assert_eq!(error.details["errorType"], "NoSource");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct ErrorRecord {

@@ -155,32 +155,71 @@ impl ResponseStream {
     }
 
     /// 200, or 204 for a `DryRun`.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// assert_eq!(stream.status_code(), 200);
+    /// # }
+    /// ```
     pub fn status_code(&self) -> u16 {
         u16::try_from(self.output.status_code()).unwrap_or(0)
     }
 
     /// `X-Amz-Executed-Version`: the version that runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// assert_eq!(stream.executed_version(), Some("$LATEST"));
+    /// # }
+    /// ```
     pub fn executed_version(&self) -> Option<&str> {
         self.output.executed_version()
     }
 
     /// The function's content type (the HTTP `Content-Type`).
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// assert_eq!(
+    ///     stream.content_type(),
+    ///     Some(lambda_test::HTTP_INTEGRATION_CONTENT_TYPE)
+    /// );
+    /// # }
+    /// ```
     pub fn content_type(&self) -> Option<&str> {
         self.output.response_stream_content_type()
     }
 
     /// `x-amzn-RequestId`.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// println!("request id {:?}", stream.request_id());
+    /// # }
+    /// ```
     pub fn request_id(&self) -> Option<&str> {
         self.output.request_id()
     }
 
     /// How many non-empty chunks arrived so far.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// assert_eq!(stream.chunks(), 0, "nothing read yet");
+    /// # }
+    /// ```
     pub fn chunks(&self) -> usize {
         self.chunks
     }
 
     /// The time from sending to the first byte of the body ([`Streamed::first_byte`]), once it
     /// came.
+    ///
+    /// ```no_run
+    /// # async fn demo(stream: lambda_test::ResponseStream) {
+    /// assert_eq!(stream.first_byte(), None, "nothing read yet");
+    /// # }
+    /// ```
     pub fn first_byte(&self) -> Option<Duration> {
         self.first_byte
     }
