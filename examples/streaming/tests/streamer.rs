@@ -55,6 +55,19 @@ async fn fails_before_the_first_byte(outcome: Outcome) {
     assert_eq!(error.code.as_deref(), Some("Unhandled"));
 }
 
+/// The function runs past its 3 s timeout between the second and third lines: the lines
+/// streamed so far stay delivered, and the `InvokeComplete` event carries the timeout.
+#[lambda_test(
+    function = "streamer",
+    stream = true,
+    payload = r#"{"lines": 3, "pause_ms": 2000}"#
+)]
+async fn times_out_mid_stream(outcome: Outcome) {
+    assert_eq!(outcome.stream_payload().body, b"line 1\nline 2\n");
+    let error = outcome.stream.unwrap().error.expect("the timeout");
+    assert_eq!(error.code.as_deref(), Some("Unhandled"));
+}
+
 /// The tail log comes in the `InvokeComplete` event; the REPORT line it ends with is what the
 /// budgets read, streamed or not.
 #[lambda_test(
