@@ -196,6 +196,14 @@ pub enum Error {
         /// The error message.
         message: String,
     },
+    /// The CA bundle (`ca_bundle`, `AWS_CA_BUNDLE`) could not be read or holds no certificate.
+    #[error("failed to use the CA bundle {}: {reason}; give a PEM file of the certificates to trust (`ca_bundle`, AWS_CA_BUNDLE)", path.display())]
+    CaBundle {
+        /// The bundle.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A payload file or argument is not usable.
     #[error("invalid payload: {0}")]
     Payload(String),

@@ -1451,7 +1451,8 @@ fn listeners(port: u16) -> Vec<String> {
 
 /// Stderr lines that log an invocation (they end with a duration).
 fn invocation_lines(stderr: &str) -> Vec<&str> {
-    let duration = Regex::new(r"\d+(\.\d+)? ?ms$").expect("valid regex");
+    // The duration ends the line, or comes before `by <caller>` for a signed request.
+    let duration = Regex::new(r"\d+(\.\d+)? ?ms( by .+)?$").expect("valid regex");
     stderr
         .lines()
         .filter(|l| duration.is_match(l.trim_end()))

@@ -733,11 +733,12 @@ async fn the_serve_log_has_one_line_per_request() {
     send("ghost", InvocationType::RequestResponse)
         .await
         .unwrap_err();
+    // An invocation names the key it was signed with (no principals: nothing is verified).
     let expected = [
-        format!("{ARN}:live 1 200 Unhandled "),
-        format!("{ARN} $LATEST 204 DryRun "),
-        format!("{ARN}:2 2 202 Event "),
-        "ghost - 404 ResourceNotFoundException ".to_owned(),
+        (format!("{ARN}:live 1 200 Unhandled "), " ms by key AKID"),
+        (format!("{ARN} $LATEST 204 DryRun "), " ms by key AKID"),
+        (format!("{ARN}:2 2 202 Event "), " ms by key AKID"),
+        ("ghost - 404 ResourceNotFoundException ".to_owned(), " ms"),
     ];
     let mut seen = Vec::new();
     while seen.len() < expected.len() {
@@ -750,11 +751,11 @@ async fn the_serve_log_has_one_line_per_request() {
     }
     server.kill().unwrap();
     server.wait().unwrap();
-    for (line, prefix) in seen.iter().zip(&expected) {
+    for (line, (prefix, suffix)) in seen.iter().zip(&expected) {
         let duration = line
             .strip_prefix(prefix.as_str())
-            .and_then(|rest| rest.strip_suffix(" ms"))
-            .unwrap_or_else(|| panic!("{line:?} is not {prefix:?}<ms> ms"));
+            .and_then(|rest| rest.strip_suffix(suffix))
+            .unwrap_or_else(|| panic!("{line:?} is not {prefix:?}<ms>{suffix}"));
         let (whole, tenth) = duration.split_once('.').expect("one decimal");
         assert!(whole.parse::<u64>().is_ok() && tenth.len() == 1, "{line:?}");
     }

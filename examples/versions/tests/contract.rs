@@ -105,3 +105,17 @@ async fn event_is_queued(outcome: Outcome) {
         assert_eq!(result.executed_version, "1", "`live` ran version 1");
     }
 }
+
+/// The `candidate` alias serves the version under test. In the pre-deploy pipeline
+/// (`pre-deploy.sh`) `CANDIDATE_VERSION` is the version just published and pointed at by
+/// `candidate`; locally, without it, the candidate is version 2.
+#[lambda_test(
+    function = "pricing",
+    qualifiers = ["candidate", "${CANDIDATE_VERSION:-2}"],
+    same_payload = true,
+    payload = r#"{"sku": "A-1", "quantity": 12}"#,
+    snapshot = false
+)]
+async fn candidate_alias_serves_the_candidate(outcome: Outcome) {
+    assert_eq!(outcome.function_error, None);
+}

@@ -549,6 +549,7 @@ impl TestArgs {
             role_arn: self.role_arn.as_deref().map(expand_vars).transpose()?,
             connect_timeout: self.connect_timeout_ms.map(Duration::from_millis),
             read_timeout: self.read_timeout_ms.map(Duration::from_millis),
+            ..ClientOptions::default()
         })
     }
 
@@ -609,7 +610,8 @@ impl TestArgs {
     }
 }
 
-/// Replaces `${NAME}` with the environment variable `NAME`; `$${` is a literal `${`.
+/// Replaces `${NAME}` with the environment variable `NAME`, and `${NAME:-default}` with it or,
+/// when it is unset or empty, `default`; `$${` is a literal `${`.
 pub fn expand_vars(text: &str) -> Result<String, Error> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -622,9 +624,18 @@ pub fn expand_vars(text: &str) -> Result<String, Error> {
         } else if let Some(var) = after.strip_prefix("${")
             && let Some(end) = var.find('}')
         {
-            let name = &var[..end];
-            let value = std::env::var(name).map_err(|_| Error::MissingVariable(name.to_owned()))?;
-            out.push_str(&value);
+            let (name, default) = match var[..end].split_once(":-") {
+                Some((name, default)) => (name, Some(default)),
+                None => (&var[..end], None),
+            };
+            let set = std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty() || default.is_none());
+            let value = set
+                .as_deref()
+                .or(default)
+                .ok_or_else(|| Error::MissingVariable(name.to_owned()))?;
+            out.push_str(value);
             rest = &var[end + 1..];
         } else {
             out.push('$');
@@ -647,6 +658,11 @@ mod tests {
         assert_eq!(expand_vars("$LATEST").unwrap(), "$LATEST");
         assert_eq!(expand_vars("$${PATH}").unwrap(), "${PATH}");
         assert_eq!(expand_vars("{\"a\": 1}").unwrap(), "{\"a\": 1}");
+        assert_eq!(
+            expand_vars("${LAMBDA_TEST_SURELY_UNSET_VARIABLE:-2}").unwrap(),
+            "2"
+        );
+        assert_eq!(expand_vars("v${PATH:-none}").unwrap(), format!("v{path}"));
         let e = expand_vars("${LAMBDA_TEST_SURELY_UNSET_VARIABLE}").unwrap_err();
         assert!(e.to_string().contains("LAMBDA_TEST_SURELY_UNSET_VARIABLE"));
     }

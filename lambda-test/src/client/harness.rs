@@ -8,13 +8,20 @@
 use std::collections::HashMap;
 use std::future::Future;
 #[cfg(feature = "emulator")]
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_sdk_lambda::config::SharedHttpClient;
+use aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_lambda::config::retry::RetryConfig;
 use aws_sdk_lambda::config::timeout::TimeoutConfig;
-use aws_sdk_lambda::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_lambda::config::{
+    BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents,
+    SharedCredentialsProvider, SharedInterceptor,
+};
+use aws_sdk_lambda::error::BoxError;
 use tokio::sync::OnceCell;
 
 use crate::Error;
@@ -49,6 +56,13 @@ pub struct ClientOptions {
     pub connect_timeout: Option<Duration>,
     /// How long to wait for the answer once connected.
     pub read_timeout: Option<Duration>,
+    /// Send requests unsigned (`aws lambda invoke --no-sign-request`): no credentials are
+    /// loaded (nor a role assumed), and a service that verifies signatures refuses them.
+    pub no_sign_request: bool,
+    /// A PEM file of the certificates to trust for HTTPS, beside the system's
+    /// (`--ca-bundle`): for a TLS-intercepting proxy or a private endpoint. Without it,
+    /// `AWS_CA_BUNDLE` is read, as the AWS CLI reads it.
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl ClientOptions {
@@ -175,26 +189,28 @@ impl Harness {
                 .profile
                 .as_deref()
                 .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
+            let principal = principal.filter(|_| !options.no_sign_request);
             let local_options = ClientOptions {
                 connect_timeout: options.connect_timeout,
                 read_timeout: options.read_timeout,
                 profile: principal.map(str::to_owned),
+                no_sign_request: options.no_sign_request,
                 ..ClientOptions::default()
             };
             if local_options == ClientOptions::default() {
                 return Ok(local.client().clone());
             }
-            let credentials =
-                match principal {
-                    None => local_credentials(),
-                    Some(name) => local.principal_credentials(name).ok_or_else(|| {
-                        Error::UnknownPrincipal {
-                            config: package_dir.join(crate::CONFIG_FILE_NAME),
-                            name: name.to_owned(),
-                            defaulted: options.profile.is_none(),
-                        }
-                    })?,
-                };
+            let credentials = match principal {
+                _ if options.no_sign_request => None,
+                None => Some(local_credentials()),
+                Some(name) => Some(local.principal_credentials(name).ok_or_else(|| {
+                    Error::UnknownPrincipal {
+                        config: package_dir.join(crate::CONFIG_FILE_NAME),
+                        name: name.to_owned(),
+                        defaulted: options.profile.is_none(),
+                    }
+                })?),
+            };
             // Built once per process, principal and timeouts, like every other client.
             let cell = Arc::clone(
                 self.clients
@@ -205,12 +221,13 @@ impl Harness {
             );
             let client = cell
                 .get_or_init(|| async {
-                    Ok(endpoint_client(
+                    endpoint_client(
                         local.endpoint(),
                         Some(local.region()),
                         &local_options,
                         credentials,
-                    ))
+                    )
+                    .map_err(Error::into_shared)
                 })
                 .await;
             return client.clone().map_err(Error::Shared);
@@ -226,32 +243,33 @@ impl Harness {
         let options = options.clone();
         let client = cell
             .get_or_init(|| async move {
-                match target {
+                let built = match target {
                     Target::Endpoint { url } => {
-                        Ok(endpoint_client(&url, None, &options, local_credentials()))
+                        let credentials = (!options.no_sign_request).then(local_credentials);
+                        endpoint_client(&url, None, &options, credentials)
                     }
-                    Target::Aws => Ok(aws_client(&options).await),
+                    Target::Aws => aws_client(&options).await,
                     #[allow(unreachable_patterns)]
                     Target::Local { package_dir } => Err(Error::EmulatorDisabled {
                         config: package_dir.join(crate::CONFIG_FILE_NAME),
-                    }
-                    .into_shared()),
-                }
+                    }),
+                };
+                built.map_err(Error::into_shared)
             })
             .await;
         client.clone().map_err(Error::Shared)
     }
 }
 
-/// A client for a local or compatible endpoint: static credentials, no SDK retries (a retried
-/// invoke would run a non-idempotent function twice; [`Invocation`](crate::Invocation) retries
-/// throttling itself).
+/// A client for a local or compatible endpoint: static credentials (none: unsigned), no SDK
+/// retries (a retried invoke would run a non-idempotent function twice;
+/// [`Invocation`](crate::Invocation) retries throttling itself).
 pub(crate) fn endpoint_client(
     url: &str,
     region: Option<&str>,
     options: &ClientOptions,
-    credentials: Credentials,
-) -> aws_sdk_lambda::Client {
+    credentials: Option<Credentials>,
+) -> Result<aws_sdk_lambda::Client, Error> {
     let region = options
         .region
         .clone()
@@ -262,15 +280,94 @@ pub(crate) fn endpoint_client(
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .endpoint_url(url)
-        .credentials_provider(credentials)
         .retry_config(RetryConfig::disabled());
+    let signing = credentials.is_some();
+    let credentials = credentials.unwrap_or_else(placeholder_credentials);
+    config.set_credentials_provider(Some(SharedCredentialsProvider::new(credentials)));
+    if !signing {
+        config.push_interceptor(SharedInterceptor::new(Unsigned));
+    }
     if url.starts_with("http://") {
         // No TLS to set up: building the default HTTPS client loads and parses every root
         // certificate of the system, a cost each `cargo nextest` test process would pay.
         config = config.http_client(aws_smithy_http_client::Builder::new().build_http());
+    } else if let Some(client) = https_client(options)? {
+        config = config.http_client(client);
     }
     config.set_timeout_config(options.timeouts(None));
-    aws_sdk_lambda::Client::from_conf(config.build())
+    Ok(aws_sdk_lambda::Client::from_conf(config.build()))
+}
+
+/// Strips the signature from every request, after signing (`--no-sign-request`): the SDK
+/// signs every Lambda request it sends, with placeholder credentials here, and the request
+/// goes out as an unsigned one would.
+#[derive(Debug)]
+struct Unsigned;
+
+impl Intercept for Unsigned {
+    fn name(&self) -> &'static str {
+        "lambda_test::Unsigned"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        for name in [
+            "authorization",
+            "x-amz-date",
+            "x-amz-security-token",
+            "x-amz-content-sha256",
+        ] {
+            headers.remove(name);
+        }
+        Ok(())
+    }
+}
+
+/// The credentials an unsigned client signs with before [`Unsigned`] strips the signature.
+fn placeholder_credentials() -> Credentials {
+    Credentials::new("unsigned", "unsigned", None, None, "lambda-test-unsigned")
+}
+
+/// An HTTPS client that also trusts the CA bundle of the options or of `AWS_CA_BUNDLE`;
+/// `None` when there is none (the SDK's default client).
+fn https_client(options: &ClientOptions) -> Result<Option<SharedHttpClient>, Error> {
+    use aws_smithy_http_client::tls;
+    let Some(path) = options
+        .ca_bundle
+        .clone()
+        .or_else(|| env_nonempty("AWS_CA_BUNDLE").map(PathBuf::from))
+    else {
+        return Ok(None);
+    };
+    let failed = |reason: String| Error::CaBundle {
+        path: path.clone(),
+        reason,
+    };
+    let pem = std::fs::read(&path).map_err(|e| failed(e.to_string()))?;
+    if !pem
+        .windows(b"-----BEGIN CERTIFICATE-----".len())
+        .any(|w| w == b"-----BEGIN CERTIFICATE-----")
+    {
+        return Err(failed("it holds no PEM certificate".to_owned()));
+    }
+    let trust = tls::TrustStore::default().with_pem_certificate(pem);
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(Some(
+        aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(
+                tls::rustls_provider::CryptoMode::AwsLc,
+            ))
+            .tls_context(context)
+            .build_https(),
+    ))
 }
 
 /// The principal a local client signs as when lambda-test.toml declares principals and the
@@ -291,8 +388,15 @@ pub(crate) fn local_credentials() -> Credentials {
 
 /// A client for real AWS through the default credential and region chain, with the options'
 /// region, profile and assumed role.
-async fn aws_client(options: &ClientOptions) -> aws_sdk_lambda::Client {
+async fn aws_client(options: &ClientOptions) -> Result<aws_sdk_lambda::Client, Error> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if options.no_sign_request {
+        loader = loader.credentials_provider(placeholder_credentials());
+    }
+    if let Some(client) = https_client(options)? {
+        // STS and SSO go through the bundle too, as behind a proxy they must.
+        loader = loader.http_client(client);
+    }
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -305,7 +409,9 @@ async fn aws_client(options: &ClientOptions) -> aws_sdk_lambda::Client {
     if let Some(timeouts) = options.timeouts(shared.timeout_config()) {
         config = config.timeout_config(timeouts);
     }
-    if let Some(role_arn) = &options.role_arn {
+    if options.no_sign_request {
+        config = config.interceptor(Unsigned);
+    } else if let Some(role_arn) = &options.role_arn {
         let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
             .session_name("lambda-test")
             .configure(&shared)
@@ -313,5 +419,5 @@ async fn aws_client(options: &ClientOptions) -> aws_sdk_lambda::Client {
             .await;
         config = config.credentials_provider(provider);
     }
-    aws_sdk_lambda::Client::from_conf(config.build())
+    Ok(aws_sdk_lambda::Client::from_conf(config.build()))
 }

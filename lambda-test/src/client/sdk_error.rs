@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_lambda::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_lambda::error::{BoxError, ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
 /// What `SdkError` displays for each variant: labels, not causes.
 const SDK_LABELS: &[&str] = &[
@@ -53,6 +54,12 @@ where
             .unwrap_or_default();
         return format!("{code}{message}{fix}");
     }
+    if let Some(refusal) = sts_refusal(error) {
+        return format!(
+            "STS refused to assume the role: {refusal}; check `role_arn`, that the source \
+             credentials may sts:AssumeRole it, and the role's trust policy"
+        );
+    }
     let causes = causes(error);
     let at = endpoint.unwrap_or("the Lambda endpoint");
     let lower = causes.to_lowercase();
@@ -76,6 +83,27 @@ where
         }
     };
     format!("{what}: {causes}; {fix}")
+}
+
+/// STS's answer when it refused `AssumeRole` for the credentials: its code and message, or
+/// its HTTP status when the answer had no code the SDK could read.
+fn sts_refusal(error: &(dyn StdError + 'static)) -> Option<String> {
+    type AssumeRoleFailure = SdkError<AssumeRoleError, aws_sdk_sts::config::http::HttpResponse>;
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if let Some(SdkError::ServiceError(service)) = e.downcast_ref::<AssumeRoleFailure>() {
+            let err = service.err();
+            return Some(match err.code() {
+                Some(code) => {
+                    let message = err.message().map(|m| format!(": {m}")).unwrap_or_default();
+                    format!("{code}{message}")
+                }
+                None => format!("HTTP {}", service.raw().status().as_u16()),
+            });
+        }
+        next = e.source();
+    }
+    None
 }
 
 /// The fix for a service error code that the caller can act on.

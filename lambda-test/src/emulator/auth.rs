@@ -73,6 +73,25 @@ impl Caller {
         }
     }
 
+    /// Who sent a request, for the serve log: a verified principal by its name; without
+    /// verification, the access key the request was signed with (`parts` tells it), marked
+    /// as a session's when it came with a token. `None` for an unsigned request.
+    pub fn describe(&self, parts: &Parts) -> Option<String> {
+        match self {
+            Caller::Principal(p) => Some(format!("principal {}", p.name)),
+            Caller::Anyone => {
+                let header = parts.headers.get("authorization")?.to_str().ok()?;
+                let key = header.split("Credential=").nth(1)?.split('/').next()?;
+                let session = if parts.headers.contains_key("x-amz-security-token") {
+                    " (session)"
+                } else {
+                    ""
+                };
+                Some(format!("key {key}{session}"))
+            }
+        }
+    }
+
     /// The ARN AWS names in an access-denied message.
     pub fn arn(&self) -> &str {
         match self {

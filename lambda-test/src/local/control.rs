@@ -217,8 +217,9 @@ bin = "no-such-binary"
             endpoint,
             None,
             &ClientOptions::default(),
-            local_credentials(),
-        );
+            Some(local_credentials()),
+        )
+        .unwrap();
         let outcome = Invocation::new(function)
             .invocation_type(InvocationType::Event)
             .payload(r#"{"n": 1}"#)

@@ -65,8 +65,9 @@ impl Local {
                 endpoint,
                 Some(&region),
                 &ClientOptions::default(),
-                local_credentials(),
+                Some(local_credentials()),
             )
+            .expect("a local endpoint is plain HTTP: nothing to set up can fail")
         };
         if shared::enabled() {
             let registry = crate::emulator::functions::Registry::new(&config);

@@ -85,8 +85,9 @@ pub(super) async fn accept(
     let caller = shared.auth.verify(&parts, &body)?;
     let head = head(&parts.headers)?;
     let target = Target::parse(raw_function_name(parts.uri.path()), parts.uri.query())?;
-    let resolved = resolve(shared, &target)?;
+    let mut resolved = resolve(shared, &target)?;
     authorize(&caller, &resolved)?;
+    resolved.caller = caller.describe(&parts);
     let request = InvokeRequest::complete(head, target, &parts.headers, body)?;
     Ok((resolved, request))
 }
@@ -100,6 +101,15 @@ pub(super) struct Resolved<'a> {
     pub(super) invoked_arn: String,
     /// Who may invoke it; `None` is everyone.
     allow: Option<&'a [String]>,
+    /// Who invoked, for the serve log.
+    pub(super) caller: Option<String>,
+}
+
+impl Resolved<'_> {
+    /// The serve log's summary of this invocation.
+    pub(super) fn served(&self, status: &'static str) -> Served {
+        Served::new(&self.invoked_arn, &self.version, status).by(self.caller.clone())
+    }
 }
 
 /// Region, function, then version or alias.
@@ -134,6 +144,7 @@ fn resolve<'a>(shared: &'a Service, target: &Target) -> Result<Resolved<'a>, Aws
         version,
         invoked_arn,
         allow: function.allow_list(qualifier),
+        caller: None,
     })
 }
 
@@ -156,7 +167,7 @@ async fn dispatch(
     resolved: Resolved<'_>,
     request: InvokeRequest,
 ) -> Result<Response, AwsError> {
-    let served = |status| Served::new(&resolved.invoked_arn, &resolved.version, status);
+    let served = |status| resolved.served(status);
     match request.invocation_type {
         InvocationType::DryRun => Ok(served("204 DryRun").attach(dry_run_answer())),
         InvocationType::Event => {

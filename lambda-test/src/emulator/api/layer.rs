@@ -38,6 +38,8 @@ pub(crate) struct Served {
     version: String,
     /// The status and what it means, e.g. `200 Unhandled` or `202 Event`.
     status: &'static str,
+    /// Who invoked (`Caller::describe`), when the request was signed.
+    caller: Option<String>,
 }
 
 impl Served {
@@ -47,7 +49,14 @@ impl Served {
             target: target.to_owned(),
             version: version.to_owned(),
             status,
+            caller: None,
         }
+    }
+
+    /// The summary, naming who invoked.
+    pub(crate) fn by(mut self, caller: Option<String>) -> Self {
+        self.caller = caller;
+        self
     }
 
     /// `response`, carrying this summary to the layer.
@@ -57,14 +66,22 @@ impl Served {
     }
 }
 
-/// One line of the serve log: `<target> <version> <status> <milliseconds> ms`.
+/// One line of the serve log: `<target> <version> <status> <milliseconds> ms`, then
+/// `by <caller>` for a signed request.
 fn log_line(response: &mut Response, path: &str, elapsed: Duration) -> String {
     let ms = elapsed.as_secs_f64() * 1000.0;
     match response.extensions_mut().remove::<Served>() {
-        Some(served) => format!(
-            "{} {} {} {ms:.1} ms",
-            served.target, served.version, served.status
-        ),
+        Some(served) => {
+            let mut line = format!(
+                "{} {} {} {ms:.1} ms",
+                served.target, served.version, served.status
+            );
+            if let Some(caller) = served.caller {
+                line.push_str(" by ");
+                line.push_str(&caller);
+            }
+            line
+        }
         None => {
             let error_type = response
                 .headers()
@@ -98,7 +115,12 @@ pub(crate) async fn request_id_and_serve_log(
     let request_id = RequestId::new();
     let path = request.uri().path().to_owned();
     request.extensions_mut().insert(request_id.clone());
+    let mut unanswered = HungUp {
+        path: shared.log_invocations.then(|| path.clone()),
+        started,
+    };
     let mut response = next.run(request).await;
+    unanswered.path = None;
     if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
         response.headers_mut().insert("x-amzn-requestid", v);
     }
@@ -107,6 +129,23 @@ pub(crate) async fn request_id_and_serve_log(
         eprintln!("{line}");
     }
     response
+}
+
+/// Logs a request whose caller hung up before its answer (a client timeout, say): the
+/// handler is dropped then, and its invocation goes on without a line of its own.
+struct HungUp {
+    /// The request's path while it is unanswered and invocations are logged.
+    path: Option<String>,
+    started: Instant,
+}
+
+impl Drop for HungUp {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+            eprintln!("{} - caller hung up {ms:.1} ms", refused_target(path));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +161,11 @@ mod tests {
         let mut response = Served::new(arn, "1", "200 Unhandled").attach(Response::default());
         let line = log_line(&mut response, "/ignored", Duration::from_micros(12_340));
         assert_eq!(line, format!("{arn} 1 200 Unhandled 12.3 ms"));
+        let mut response = Served::new(arn, "1", "200")
+            .by(Some("principal ci".into()))
+            .attach(Response::default());
+        let line = log_line(&mut response, "/ignored", Duration::from_micros(500));
+        assert_eq!(line, format!("{arn} 1 200 0.5 ms by principal ci"));
         assert!(
             response.extensions().get::<Served>().is_none(),
             "the summary is taken off the answer"

@@ -31,7 +31,7 @@ use tokio::sync::oneshot;
 use crate::emulator::Service;
 use crate::emulator::api::error::AwsError;
 use crate::emulator::api::invoke;
-use crate::emulator::api::layer::{RequestId, Served};
+use crate::emulator::api::layer::RequestId;
 use crate::emulator::api::post_only;
 use crate::emulator::api::request::{Head, InvocationType, LogType};
 use crate::emulator::functions::{StreamingInvocation, response_too_large};
@@ -60,7 +60,7 @@ async fn invoke_with_response_stream(
     request: Request,
 ) -> Result<Response, AwsError> {
     let (resolved, request) = invoke::accept(&shared, Head::parse_streaming, request).await?;
-    let served = |status| Served::new(&resolved.invoked_arn, &resolved.version, status);
+    let served = |status| resolved.served(status);
     if request.invocation_type == InvocationType::DryRun {
         return Ok(served("204 DryRun").attach(StatusCode::NO_CONTENT.into_response()));
     }
