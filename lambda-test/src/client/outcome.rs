@@ -25,7 +25,8 @@ use crate::client::target::Target;
 pub struct Outcome {
     /// 200 (RequestResponse), 202 (Event) or 204 (DryRun).
     pub status_code: u16,
-    /// `Unhandled` when the function failed (the payload is then the error document).
+    /// `Unhandled` when the function failed (the payload is then the error document). Never
+    /// set for a streamed invocation: its error is [`Streamed::error`].
     pub function_error: Option<String>,
     /// The version that ran (`$LATEST`, `1`, ...): never an alias. Absent for Event and DryRun.
     pub executed_version: Option<String>,
