@@ -32,6 +32,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("events", Kind::Str),
     ("invocation_type", Kind::Str),
     ("dry_run", Kind::Bool),
+    ("stream", Kind::Bool),
     ("log", Kind::Str),
     ("client_context", Kind::Str),
     ("tenant_id", Kind::Str),
@@ -39,8 +40,10 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("max_duration_ms", Kind::Int),
     ("max_memory_mb", Kind::Int),
     ("max_init_ms", Kind::Int),
+    ("max_first_byte_ms", Kind::Int),
     ("redact", Kind::Redact),
     ("snapshot", Kind::Bool),
+    ("stream_chunks", Kind::Bool),
     ("endpoint_url", Kind::Str),
     ("region", Kind::Str),
     ("profile", Kind::Str),
@@ -51,10 +54,11 @@ pub const KEYS: &[(&str, Kind)] = &[
 ];
 
 /// The whole-number keys that must be greater than 0: budgets and timeouts.
-pub const POSITIVE_NUMBER_KEYS: [&str; 5] = [
+pub const POSITIVE_NUMBER_KEYS: [&str; 6] = [
     "max_duration_ms",
     "max_memory_mb",
     "max_init_ms",
+    "max_first_byte_ms",
     "connect_timeout_ms",
     "read_timeout_ms",
 ];
@@ -63,6 +67,9 @@ pub const INVOCATION_TYPES: &[&str] = &["RequestResponse", "Event", "DryRun"];
 
 /// The budget keys: each needs the REPORT line of a synchronous invocation's tail log.
 pub const BUDGETS: &[&str] = &["max_duration_ms", "max_memory_mb", "max_init_ms"];
+
+/// The keys about a response stream: each needs `stream = true`.
+pub const STREAM_KEYS: &[&str] = &["max_first_byte_ms", "stream_chunks"];
 
 /// Pairs of keys that cannot be used together, with why.
 const CONFLICTS: &[(&str, &str, &str)] = &[
@@ -116,6 +123,16 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "expect_error",
         "max_init_ms",
         "a refused invocation has no REPORT line",
+    ),
+    (
+        "expect_error",
+        "max_first_byte_ms",
+        "a refused invocation streams no byte",
+    ),
+    (
+        "expect_error",
+        "stream_chunks",
+        "a refused invocation has no outcome to snapshot",
     ),
 ];
 
@@ -661,6 +678,7 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
             "`redact` applies to the snapshot, and `snapshot = false` turns it off",
         );
     }
+    validate_stream(args, errors);
     let budget = BUDGETS.iter().find_map(|k| args.key(k));
     if let Some(budget) = budget {
         if let Some(log) = args.str("log")
@@ -690,6 +708,48 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
                 ),
             );
         }
+    }
+}
+
+/// `stream = true` and the keys that need it.
+fn validate_stream(args: &Args, errors: &mut Errors) {
+    let stream = args.is_true("stream");
+    for key in STREAM_KEYS {
+        if let Some(ident) = args.key(key)
+            && !stream
+        {
+            let hint = match args.bool("stream") {
+                Some(b) if !b.value => "; `stream = false` turns it off",
+                _ => "; add `stream = true`",
+            };
+            errors.at(ident, format!("`{key}` applies to a response stream{hint}"));
+        }
+    }
+    if !stream {
+        return;
+    }
+    if let Some(t) = args.str("invocation_type")
+        && t.value() == "Event"
+    {
+        errors.at(
+            t,
+            "`stream = true` invokes with InvokeWithResponseStream, which has no `Event` invocation type (only `RequestResponse` and `DryRun`)",
+        );
+    }
+    let dry_run = args
+        .str("invocation_type")
+        .filter(|t| t.value() == "DryRun")
+        .map(quote::ToTokens::to_token_stream)
+        .or_else(|| {
+            args.bool("dry_run")
+                .filter(|b| b.value)
+                .map(quote::ToTokens::to_token_stream)
+        });
+    if let (Some(tokens), Some(_)) = (dry_run, args.key("max_first_byte_ms")) {
+        errors.at(
+            tokens,
+            "`max_first_byte_ms` needs a `RequestResponse` invocation: a `DryRun` streams no byte",
+        );
     }
 }
 
@@ -864,6 +924,37 @@ mod tests {
         assert!(e.contains("add `qualifiers"), "{e}");
         let e = parse_err(quote!(function = "f", log = "none", max_duration_ms = 5));
         assert!(e.contains("REPORT line"), "{e}");
+    }
+
+    #[test]
+    fn stream_keys_need_a_request_response_stream() {
+        parse_ok(quote!(
+            function = "f",
+            stream = true,
+            max_first_byte_ms = 100,
+            stream_chunks,
+            dry_run = false
+        ));
+        let e = parse_err(quote!(function = "f", max_first_byte_ms = 100));
+        assert!(
+            e.contains("`max_first_byte_ms` applies to a response stream; add `stream = true`"),
+            "{e}"
+        );
+        let e = parse_err(quote!(function = "f", stream = false, stream_chunks = true));
+        assert!(e.contains("`stream = false` turns it off"), "{e}");
+        let e = parse_err(quote!(function = "f", stream, invocation_type = "Event"));
+        assert!(e.contains("has no `Event` invocation type"), "{e}");
+        let e = parse_err(quote!(
+            function = "f",
+            stream,
+            dry_run,
+            max_first_byte_ms = 5
+        ));
+        assert!(e.contains("a `DryRun` streams no byte"), "{e}");
+        // A streamed DryRun without a first-byte budget is a permission check like any other.
+        parse_ok(quote!(function = "f", stream, invocation_type = "DryRun"));
+        let e = parse_err(quote!(function = "f", stream, max_first_byte_ms = 0));
+        assert!(e.contains("greater than 0"), "{e}");
     }
 
     #[test]

@@ -435,6 +435,12 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         let variant = Ident::new("DryRun", b.span());
         calls.push(quote!(.invocation_type(::lambda_test::InvocationType::#variant)));
     }
+    for key in ["stream", "stream_chunks"] {
+        if let Some(b) = args.bool(key).filter(|b| b.value) {
+            let method = format_ident!("{key}", span = b.span());
+            calls.push(quote!(.#method(true)));
+        }
+    }
     if let Some(log) = args.str("log") {
         let variant = Ident::new(
             if log.value() == "tail" {
@@ -580,6 +586,34 @@ mod tests {
         assert!(text.contains("run_expect_error"), "{text}");
         assert!(text.contains("refused (__lambda_test_error)"), "{text}");
         assert!(!text.contains("assert_yaml_snapshot"), "{text}");
+    }
+
+    #[test]
+    fn stream_keys_become_builder_calls() {
+        let file = expand_fn(
+            quote!(
+                function = "streamer",
+                stream = true,
+                stream_chunks,
+                max_first_byte_ms = 250
+            ),
+            quote!(
+                async fn streams() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        assert!(text.contains(". stream (true)"), "{text}");
+        assert!(text.contains(". stream_chunks (true)"), "{text}");
+        assert!(text.contains(". max_first_byte_ms (250)"), "{text}");
+        let off = expand_fn(
+            quote!(function = "streamer", stream = false),
+            quote!(
+                async fn buffered() {}
+            ),
+        )
+        .to_token_stream()
+        .to_string();
+        assert!(!off.contains(". stream"), "{off}");
     }
 
     #[test]

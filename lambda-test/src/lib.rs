@@ -111,7 +111,13 @@ pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 
 pub use client::harness::{ClientOptions, Harness};
 pub use client::invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
-pub use client::outcome::{Outcome, Redactions, SnapshotRecord};
+pub use client::outcome::{
+    ErrorRecord, HttpRecord, InBodyErrorRecord, Outcome, Redactions, SnapshotRecord, StreamRecord,
+};
+pub use client::stream::{
+    HTTP_INTEGRATION_CONTENT_TYPE, HttpPrelude, InBodyError, InvokeCompleteError, ResponseStream,
+    StreamPayload, Streamed,
+};
 pub use client::tail_log::{Report, TailLog};
 pub use client::target::Target;
 #[cfg(feature = "emulator")]

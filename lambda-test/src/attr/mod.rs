@@ -42,6 +42,9 @@ pub struct TestArgs {
     max_duration_ms: Option<u64>,
     max_memory_mb: Option<u64>,
     max_init_ms: Option<u64>,
+    stream: bool,
+    stream_chunks: bool,
+    max_first_byte_ms: Option<u64>,
     redact: Vec<(String, String)>,
 }
 
@@ -101,6 +104,9 @@ impl TestArgs {
             max_duration_ms: None,
             max_memory_mb: None,
             max_init_ms: None,
+            stream: false,
+            stream_chunks: false,
+            max_first_byte_ms: None,
             redact: Vec::new(),
         }
     }
@@ -241,6 +247,24 @@ impl TestArgs {
         self
     }
 
+    /// `stream = true`: invoke with `InvokeWithResponseStream`.
+    pub fn stream(mut self, stream: bool) -> Self {
+        self.stream = stream;
+        self
+    }
+
+    /// `stream_chunks = true`: the snapshot shows the number of chunks.
+    pub fn stream_chunks(mut self, show: bool) -> Self {
+        self.stream_chunks = show;
+        self
+    }
+
+    /// `max_first_byte_ms = ...`: a budget for the time from sending to the first chunk.
+    pub fn max_first_byte_ms(mut self, ms: u64) -> Self {
+        self.max_first_byte_ms = Some(ms);
+        self
+    }
+
     /// One rule of `redact = { "pattern" = "replacement" }`, or of `redact = ["pattern"]`
     /// (replaced with [`DEFAULT_REDACTION`]).
     pub fn redact(mut self, pattern: &str, replacement: Option<&str>) -> Self {
@@ -264,6 +288,9 @@ impl TestArgs {
         let mut description = format!("invoke `{}`", self.function);
         if let Some(q) = &self.qualifier {
             description.push_str(&format!(" qualifier `{q}`"));
+        }
+        if self.stream {
+            description.push_str(" (streamed)");
         }
         if self.invocation_type != InvocationType::RequestResponse {
             description.push_str(&format!(" as {:?}", self.invocation_type));
@@ -294,7 +321,13 @@ impl TestArgs {
 
     /// The record the snapshot holds, with this test's redactions.
     pub fn snapshot_record(&self, outcome: &Outcome) -> SnapshotRecord {
-        outcome.snapshot_record_with(&self.redactions())
+        let mut record = outcome.snapshot_record_with(&self.redactions());
+        if self.stream_chunks
+            && let (Some(shown), Some(streamed)) = (&mut record.stream, &outcome.stream)
+        {
+            shown.chunks = Some(streamed.chunks);
+        }
+        record
     }
 
     /// Invokes on the process-wide harness and returns the outcome; prints the request id and
@@ -321,6 +354,9 @@ impl TestArgs {
         }
         if let Some(over) = self.over_budget(&outcome) {
             panic!("{over}");
+        }
+        if let Some(late) = self.first_byte_late(&outcome) {
+            panic!("{late}");
         }
         outcome
     }
@@ -472,6 +508,40 @@ impl TestArgs {
         (!over.is_empty()).then(|| format!("over budget: {}", over.join("; ")))
     }
 
+    /// What exceeds `max_first_byte_ms`, with the measured time beside it.
+    fn first_byte_late(&self, outcome: &Outcome) -> Option<String> {
+        let max = self.max_first_byte_ms?;
+        let Some(streamed) = &outcome.stream else {
+            return Some(format!(
+                "`max_first_byte_ms = {max}` times a response stream, and this invocation was \
+                 not streamed (status {}); add `stream = true`",
+                outcome.status_code
+            ));
+        };
+        match streamed.first_byte {
+            Some(first) if first > Duration::from_millis(max) => Some(format!(
+                "over budget: `max_first_byte_ms = {max}`, but the first byte came after {} ms \
+                 (measured from sending the request to the first byte of the body, after the \
+                 HTTP prelude)",
+                first.as_millis()
+            )),
+            Some(_) => None,
+            None => Some(format!(
+                "`max_first_byte_ms = {max}`, but the stream sent no byte of a body (status {}{})",
+                outcome.status_code,
+                streamed
+                    .error
+                    .as_ref()
+                    .map(|e| format!(
+                        ", ended with {}: {}",
+                        e.code.as_deref().unwrap_or("(no code)"),
+                        e.details.as_deref().unwrap_or("(no details)")
+                    ))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+
     fn client_options(&self) -> Result<ClientOptions, Error> {
         Ok(ClientOptions {
             region: self.region.as_deref().map(expand_vars).transpose()?,
@@ -527,9 +597,15 @@ impl TestArgs {
         if let Some(t) = &self.tenant_id {
             invocation = invocation.tenant_id(expand_vars(t)?);
         }
-        let outcome = harness
-            .run(async move { invocation.send(&client).await })
-            .await?;
+        let outcome = if self.stream {
+            harness
+                .run(async move { invocation.send_streaming(&client).await?.finish().await })
+                .await?
+        } else {
+            harness
+                .run(async move { invocation.send(&client).await })
+                .await?
+        };
         Ok(outcome.sent_to(target))
     }
 }

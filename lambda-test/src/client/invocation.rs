@@ -1,6 +1,10 @@
-//! One `Invoke` call through `aws-sdk-lambda`: the single invoke path for every target.
+//! One `Invoke` or `InvokeWithResponseStream` call through `aws-sdk-lambda`: the single invoke
+//! path for every target.
 
-use aws_sdk_lambda::error::{ProvideErrorMetadata as _, SdkError};
+use std::time::Instant;
+
+use aws_sdk_lambda::config::http::HttpResponse;
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_lambda::operation::RequestId as _;
 use aws_sdk_lambda::primitives::Blob;
 use base64::Engine as _;
@@ -9,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use crate::Error;
 use crate::client::outcome::Outcome;
 use crate::client::sdk_error::{self, RecordEndpoint};
+use crate::client::stream::ResponseStream;
 use crate::client::tail_log::TailLog;
 
 /// How the function is invoked (`--invocation-type`).
@@ -177,11 +182,64 @@ impl Invocation {
     /// `function_error`); a refused request is an [`Error::Invoke`] with the service's code.
     /// Throttling is retried with a backoff; other failures only with [`Invocation::retries`].
     pub async fn send(&self, client: &aws_sdk_lambda::Client) -> Result<Outcome, Error> {
+        self.with_retries(|| self.send_once(client)).await
+    }
+
+    /// Sends the invocation with `InvokeWithResponseStream` (`aws lambda
+    /// invoke-with-response-stream`): the stream answers once its headers are in, and gives
+    /// the payload chunks as they arrive, then the [`Outcome`]
+    /// ([`ResponseStream::finish`]). A function that fails reports it in the stream's final
+    /// `InvokeComplete` event ([`Streamed::error`](crate::Streamed::error)), not as an
+    /// `Error`. Refusals and retries are as for [`Invocation::send`]; once the stream has
+    /// started nothing is retried. `InvokeWithResponseStream` has no `Event` type: an
+    /// [`InvocationType::Event`] invocation is an [`Error::Invoke`] without sending.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: aws_sdk_lambda::Client) -> Result<(), lambda_test::Error> {
+    /// use lambda_test::Invocation;
+    ///
+    /// let mut stream = Invocation::new("streamer")
+    ///     .payload(r#"{"chunks": 3}"#)
+    ///     .send_streaming(&client)
+    ///     .await?;
+    /// while let Some(chunk) = stream.next_chunk().await? {
+    ///     print!("{}", String::from_utf8_lossy(chunk));
+    /// }
+    /// let outcome = stream.finish().await?;
+    /// let streamed = outcome.stream.as_ref().unwrap();
+    /// println!("{} chunks, first after {:?}", streamed.chunks, streamed.first_byte);
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_streaming(
+        &self,
+        client: &aws_sdk_lambda::Client,
+    ) -> Result<ResponseStream, Error> {
+        if self.invocation_type == InvocationType::Event {
+            return Err(Error::Invoke {
+                function: self.function.clone(),
+                code: None,
+                message: "InvokeWithResponseStream has no `Event` invocation type (only \
+                          `RequestResponse` and `DryRun`); send an `Event` invocation with \
+                          `Invocation::send`"
+                    .to_owned(),
+            });
+        }
+        self.with_retries(|| self.send_streaming_once(client)).await
+    }
+
+    /// Runs `attempt` until it succeeds or may not be retried: throttling up to
+    /// [`THROTTLING_RETRIES`] times (or [`Invocation::retries`]), other transient failures up
+    /// to [`Invocation::retries`], with a backoff.
+    async fn with_retries<T, F, Fut>(&self, attempt: F) -> Result<T, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, (Error, Retry)>>,
+    {
         let mut throttled = 0;
         let mut transient = 0;
         loop {
-            let (error, retry) = match self.send_once(client).await {
-                Ok(outcome) => return Ok(outcome),
+            let (error, retry) = match attempt().await {
+                Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
             let attempts = throttled + transient;
@@ -212,6 +270,74 @@ impl Invocation {
             }
             let backoff = 100u64 << (throttled + transient - 1).min(5);
             tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+        }
+    }
+
+    /// The refusal of one attempt, and whether it may be retried.
+    fn refused<E>(&self, e: &SdkError<E, HttpResponse>, endpoint: &RecordEndpoint) -> (Error, Retry)
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        let retry = if e.code() == Some("TooManyRequestsException") || status == Some(429) {
+            Retry::Throttled
+        } else if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+            || status.is_some_and(|s| s >= 500)
+        {
+            Retry::Transient
+        } else {
+            Retry::No
+        };
+        let code = e.code().map(str::to_owned);
+        let message = sdk_error::describe(e, endpoint.get().as_deref());
+        (
+            Error::Invoke {
+                function: self.function.clone(),
+                code,
+                message,
+            },
+            retry,
+        )
+    }
+
+    async fn send_streaming_once(
+        &self,
+        client: &aws_sdk_lambda::Client,
+    ) -> Result<ResponseStream, (Error, Retry)> {
+        use aws_sdk_lambda::types::{LogType as SdkLog, ResponseStreamingInvocationType as Sdk};
+        let mut request = client
+            .invoke_with_response_stream()
+            .function_name(&self.function)
+            .invocation_type(match self.invocation_type {
+                InvocationType::DryRun => Sdk::DryRun,
+                // `Event` is refused before sending.
+                InvocationType::RequestResponse | InvocationType::Event => Sdk::RequestResponse,
+            })
+            .log_type(match self.log {
+                LogType::Tail => SdkLog::Tail,
+                LogType::None => SdkLog::None,
+            })
+            .set_qualifier(self.qualifier.clone())
+            .set_tenant_id(self.tenant_id.clone())
+            .set_client_context(self.client_context.as_ref().map(|c| BASE64.encode(c)));
+        if let Some(payload) = &self.payload {
+            request = request.payload(Blob::new(payload.clone()));
+        }
+        let endpoint = RecordEndpoint::default();
+        let sent_at = Instant::now();
+        match request
+            .customize()
+            .interceptor(endpoint.clone())
+            .send()
+            .await
+        {
+            Ok(output) => Ok(ResponseStream::new(
+                self.function.clone(),
+                output,
+                sent_at,
+                endpoint.get(),
+            )),
+            Err(e) => Err(self.refused(&e, &endpoint)),
         }
     }
 
@@ -255,29 +381,9 @@ impl Invocation {
                     .and_then(|encoded| TailLog::decode(encoded).ok()),
                 request_id: output.request_id().map(str::to_owned),
                 target: None,
+                stream: None,
             }),
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                let retry = if e.code() == Some("TooManyRequestsException") || status == Some(429) {
-                    Retry::Throttled
-                } else if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
-                    || status.is_some_and(|s| s >= 500)
-                {
-                    Retry::Transient
-                } else {
-                    Retry::No
-                };
-                let code = e.code().map(str::to_owned);
-                let message = sdk_error::describe(&e, endpoint.get().as_deref());
-                Err((
-                    Error::Invoke {
-                        function: self.function.clone(),
-                        code,
-                        message,
-                    },
-                    retry,
-                ))
-            }
+            Err(e) => Err(self.refused(&e, &endpoint)),
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The caller's side of an invocation: the builder that sends it through `aws-sdk-lambda`, the
-//! outcome and its snapshot record, the tail log, where invocations go, and the process-wide
-//! harness that owns the runtime and the clients.
+//! response stream of a streamed one, the outcome and its snapshot record, the tail log, where
+//! invocations go, and the process-wide harness that owns the runtime and the clients.
 
 pub(crate) mod harness;
 pub(crate) mod invocation;
 pub(crate) mod outcome;
 pub(crate) mod sdk_error;
+pub(crate) mod stream;
 pub(crate) mod tail_log;
 pub(crate) mod target;

@@ -4,8 +4,10 @@ use std::borrow::Cow;
 
 use regex::Regex;
 use serde::Serialize;
+use serde::ser::{SerializeStruct as _, Serializer};
 use serde_json::Value;
 
+use crate::client::stream::{StreamPayload, Streamed};
 use crate::client::tail_log::{Report, TailLog};
 use crate::client::target::Target;
 
@@ -23,7 +25,8 @@ use crate::client::target::Target;
 pub struct Outcome {
     /// 200 (RequestResponse), 202 (Event) or 204 (DryRun).
     pub status_code: u16,
-    /// `Unhandled` when the function failed (the payload is then the error document).
+    /// `Unhandled` when the function failed (the payload is then the error document). Never
+    /// set for a streamed invocation: its error is [`Streamed::error`].
     pub function_error: Option<String>,
     /// The version that ran (`$LATEST`, `1`, ...): never an alias. Absent for Event and DryRun.
     pub executed_version: Option<String>,
@@ -35,6 +38,10 @@ pub struct Outcome {
     pub request_id: Option<String>,
     /// Where the invocation went, when the harness sent it (`#[lambda_test]` does).
     pub(crate) target: Option<Target>,
+    /// What a streamed invocation ([`Invocation::send_streaming`](crate::Invocation::send_streaming),
+    /// `stream = true`) adds: content type, chunk count, time to first byte and the
+    /// `InvokeComplete` error; `None` for `Invoke`. `payload` is then the joined chunks.
+    pub stream: Option<Streamed>,
 }
 
 impl Outcome {
@@ -46,6 +53,23 @@ impl Outcome {
     /// The payload as text (lossy), empty when there is none.
     pub fn payload_text(&self) -> String {
         String::from_utf8_lossy(self.payload.as_deref().unwrap_or_default()).into_owned()
+    }
+
+    /// The payload taken apart as a streaming function sends it: the HTTP prelude of
+    /// `lambda_runtime`, the body, and its final in-body error chunk (each when present).
+    /// Works on a buffered payload too: `Invoke` of a streaming function returns those bytes
+    /// as they are.
+    ///
+    /// ```
+    /// # fn check(outcome: lambda_test::Outcome) {
+    /// let parts = outcome.stream_payload();
+    /// assert_eq!(parts.http.unwrap().status_code, Some(200));
+    /// assert_eq!(parts.body, b"one\ntwo\nthree\n");
+    /// assert!(parts.in_body_error.is_none());
+    /// # }
+    /// ```
+    pub fn stream_payload(&self) -> StreamPayload<'_> {
+        StreamPayload::parse(self.payload.as_deref().unwrap_or_default())
     }
 
     /// Where the invocation went: known when `#[lambda_test]` (or
@@ -137,30 +161,56 @@ impl Outcome {
         self.snapshot_record_with(&Redactions::default())
     }
 
-    /// The record a snapshot holds, with the given redactions.
+    /// The record a snapshot holds, with the given redactions. A streamed outcome's record
+    /// shows its payload taken apart ([`Outcome::stream_payload`]) and its [`StreamRecord`];
+    /// the chunk count only when [`StreamRecord::chunks`] is set on it.
     pub fn snapshot_record_with(&self, redactions: &Redactions) -> SnapshotRecord {
         let request_id = self.request_id.as_deref();
-        let payload = match &self.payload {
-            None => Value::Null,
-            Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
-                Ok(json) => redactions.in_json(json, request_id),
-                Err(_) => Value::String(redactions.in_text(
-                    &String::from_utf8_lossy(bytes),
-                    request_id,
-                    false,
-                )),
-            },
+        let log = self.log.as_ref().map(|log| {
+            log.lines
+                .iter()
+                .map(|l| redactions.in_text(l, request_id, true))
+                .collect()
+        });
+        let Some(streamed) = &self.stream else {
+            return SnapshotRecord {
+                status_code: self.status_code,
+                executed_version: self.executed_version.clone(),
+                function_error: self.function_error.clone(),
+                payload: redactions.in_payload(self.payload.as_deref(), request_id),
+                log,
+                stream: None,
+            };
         };
+        let parts = self.stream_payload();
+        let body = (!parts.body.is_empty()).then_some(parts.body);
         SnapshotRecord {
             status_code: self.status_code,
             executed_version: self.executed_version.clone(),
             function_error: self.function_error.clone(),
-            payload,
-            log: self.log.as_ref().map(|log| {
-                log.lines
-                    .iter()
-                    .map(|l| redactions.in_text(l, request_id, true))
-                    .collect()
+            payload: redactions.in_payload(body, request_id),
+            log,
+            stream: Some(StreamRecord {
+                content_type: streamed.content_type.clone(),
+                http: parts.http.map(|http| HttpRecord {
+                    status: http.status_code,
+                    headers: redactions.in_json(Value::Object(http.headers), request_id),
+                    cookies: http
+                        .cookies
+                        .iter()
+                        .map(|c| redactions.in_text(c, request_id, false))
+                        .collect(),
+                }),
+                in_body_error: parts.in_body_error.map(|e| InBodyErrorRecord {
+                    error_type: e.error_type,
+                    message: redactions.in_payload(Some(e.message.as_bytes()), request_id),
+                }),
+                chunks: None,
+                error: streamed.error.as_ref().map(|e| ErrorRecord {
+                    code: e.code.clone(),
+                    details: redactions
+                        .in_payload(e.details.as_deref().map(str::as_bytes), request_id),
+                }),
             }),
         }
     }
@@ -171,6 +221,19 @@ impl Outcome {
             "lambda-test: request id {}",
             self.request_id.as_deref().unwrap_or("(none)")
         );
+        if let Some(streamed) = &self.stream {
+            out.push_str(&format!(", streamed {} chunks", streamed.chunks));
+            if let Some(first) = streamed.first_byte {
+                out.push_str(&format!(" (first after {} ms)", first.as_millis()));
+            }
+            if let Some(error) = &streamed.error {
+                out.push_str(&format!(
+                    ", ended with {} {}",
+                    error.code.as_deref().unwrap_or("(no code)"),
+                    error.details.as_deref().unwrap_or("(no details)")
+                ));
+            }
+        }
         match &self.log {
             Some(log) => {
                 out.push_str(", tail log:\n");
@@ -197,20 +260,167 @@ impl Outcome {
 /// log:
 ///   - greeting Bob
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// A streamed invocation (`stream = true`) has no `function_error`; its payload is the body
+/// after the HTTP prelude, and its [`StreamRecord`] adds what the stream carried:
+///
+/// ```yaml
+/// status_code: 200
+/// executed_version: $LATEST
+/// content_type: application/vnd.awslambda.http-integration-response
+/// http:
+///   status: 200
+///   headers:
+///     content-type: text/plain
+///   cookies: []
+/// payload: "one\ntwo\n"
+/// in_body_error:
+///   type: Runtime.StreamError
+///   message: disk on fire
+/// chunks: 5
+/// log:
+///   - writing 2 chunks
+/// ```
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SnapshotRecord {
     /// HTTP status of the Invoke call.
     pub status_code: u16,
     /// The version that ran.
     pub executed_version: Option<String>,
-    /// `Unhandled` for function errors.
+    /// `Unhandled` for function errors (never set on a streamed invocation, whose errors are in
+    /// [`StreamRecord::error`]).
     pub function_error: Option<String>,
-    /// The payload as JSON (a string when it is not JSON, null when empty).
+    /// The payload as JSON (a string when it is not JSON, null when empty); of a streamed
+    /// invocation, the body after the HTTP prelude and before an in-body error.
     pub payload: Value,
     /// The function's own log lines; absent when no tail log was asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<Vec<String>>,
+    /// What a streamed invocation adds; `None` for `Invoke`.
+    pub stream: Option<StreamRecord>,
+}
+
+/// The streamed part of a [`SnapshotRecord`]; each field is shown only when set.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let mut record = outcome.snapshot_record();
+/// // What `stream_chunks = true` does:
+/// if let Some(stream) = &mut record.stream {
+///     stream.chunks = outcome.stream.as_ref().map(|s| s.chunks);
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct StreamRecord {
+    /// The function's content type.
+    pub content_type: Option<String>,
+    /// The HTTP prelude, decoded.
+    pub http: Option<HttpRecord>,
+    /// The in-body error chunk of `lambda_runtime`, decoded.
+    pub in_body_error: Option<InBodyErrorRecord>,
+    /// The number of payload chunks: shown only when asked for (`stream_chunks = true`), as
+    /// chunk boundaries are not the function's contract.
+    pub chunks: Option<usize>,
+    /// The error of the `InvokeComplete` event.
+    pub error: Option<ErrorRecord>,
+}
+
+/// The HTTP prelude in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let http = outcome.snapshot_record().stream.unwrap().http.expect("a prelude");
+/// assert_eq!(http.status, Some(200));
+/// assert_eq!(http.headers["content-type"], "text/plain");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct HttpRecord {
+    /// `statusCode`.
+    pub status: Option<u16>,
+    /// `headers`, redacted.
+    pub headers: Value,
+    /// `cookies`, redacted.
+    pub cookies: Vec<String>,
+}
+
+/// The in-body error chunk in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let record = outcome.snapshot_record().stream.unwrap();
+/// let error = record.in_body_error.expect("an in-body error");
+/// assert_eq!(error.error_type, "Runtime.StreamError");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct InBodyErrorRecord {
+    /// `Lambda-Runtime-Function-Error-Type`.
+    #[serde(rename = "type")]
+    pub error_type: String,
+    /// The decoded error body: JSON when it is JSON, text otherwise; redacted.
+    pub message: Value,
+}
+
+/// The `InvokeComplete` error in a snapshot.
+///
+/// ```
+/// # fn check(outcome: lambda_test::Outcome) {
+/// let error = outcome.snapshot_record().stream.unwrap().error.expect("an error");
+/// assert_eq!(error.code.as_deref(), Some("Unhandled"));
+/// assert_eq!(error.details["errorType"], "NoSource");
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ErrorRecord {
+    /// `ErrorCode`.
+    pub code: Option<String>,
+    /// `ErrorDetails`: JSON when it is JSON (the error document), text otherwise; redacted.
+    pub details: Value,
+}
+
+/// A buffered record is `status_code`, `executed_version`, `function_error`, `payload`, `log`
+/// as it has always been; a streamed one leaves out `function_error` and shows its
+/// [`StreamRecord`] fields around the payload, each only when set.
+impl Serialize for SnapshotRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut record = serializer.serialize_struct("SnapshotRecord", 10)?;
+        record.serialize_field("status_code", &self.status_code)?;
+        record.serialize_field("executed_version", &self.executed_version)?;
+        match &self.stream {
+            None => {
+                record.serialize_field("function_error", &self.function_error)?;
+                record.serialize_field("payload", &self.payload)?;
+            }
+            Some(stream) => {
+                if let Some(content_type) = &stream.content_type {
+                    record.serialize_field("content_type", content_type)?;
+                }
+                if let Some(http) = &stream.http {
+                    record.serialize_field("http", http)?;
+                }
+                record.serialize_field("payload", &self.payload)?;
+                if let Some(error) = &stream.in_body_error {
+                    record.serialize_field("in_body_error", error)?;
+                }
+                if let Some(chunks) = stream.chunks {
+                    record.serialize_field("chunks", &chunks)?;
+                }
+                if let Some(error) = &stream.error {
+                    record.serialize_field("error", error)?;
+                }
+            }
+        }
+        if let Some(log) = &self.log {
+            record.serialize_field("log", log)?;
+        }
+        record.end()
+    }
 }
 
 /// Rules that replace volatile text before it reaches a snapshot.
@@ -276,6 +486,19 @@ impl Redactions {
             }
         }
         out
+    }
+
+    /// Bytes as JSON when they are JSON, as a string otherwise, null when absent; redacted.
+    fn in_payload(&self, bytes: Option<&[u8]>, request_id: Option<&str>) -> Value {
+        match bytes {
+            None => Value::Null,
+            Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(json) => self.in_json(json, request_id),
+                Err(_) => {
+                    Value::String(self.in_text(&String::from_utf8_lossy(bytes), request_id, false))
+                }
+            },
+        }
     }
 
     fn in_json(&self, value: Value, request_id: Option<&str>) -> Value {
@@ -384,6 +607,7 @@ mod volatile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::stream::InvokeCompleteError;
 
     fn outcome(payload: &str, log: &str) -> Outcome {
         Outcome {
@@ -394,6 +618,7 @@ mod tests {
             log: Some(TailLog::parse(log)),
             request_id: Some("3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c".into()),
             target: None,
+            stream: None,
         }
     }
 
@@ -482,6 +707,89 @@ mod tests {
                 );
             }
         }
+    }
+
+    fn streamed(payload: &[u8], error: Option<InvokeCompleteError>) -> Outcome {
+        Outcome {
+            function_error: None,
+            payload: Some(payload.to_vec()),
+            stream: Some(Streamed {
+                content_type: Some(crate::HTTP_INTEGRATION_CONTENT_TYPE.to_owned()),
+                chunks: 4,
+                first_byte: Some(std::time::Duration::from_millis(3)),
+                error,
+            }),
+            ..outcome("", "START RequestId: 1 Version: $LATEST\nwriting\n")
+        }
+    }
+
+    fn keys(record: &SnapshotRecord) -> Vec<String> {
+        match serde_json::to_value(record).unwrap() {
+            Value::Object(map) => map.keys().cloned().collect(),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_buffered_record_keeps_its_fields() {
+        let record = outcome(r#"{"a":1}"#, "").snapshot_record();
+        let mut expected = [
+            "status_code",
+            "executed_version",
+            "function_error",
+            "payload",
+            "log",
+        ];
+        expected.sort();
+        assert_eq!(keys(&record), expected);
+    }
+
+    #[test]
+    fn a_streamed_record_decodes_prelude_body_and_errors() {
+        let raw = b"{\"statusCode\":201,\"headers\":{\"x-id\":\"3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c\"},\"cookies\":[]}\
+                    \0\0\0\0\0\0\0\0{\"n\":1}Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\
+                    Lambda-Runtime-Function-Error-Body: Ym9vbQ==\r\n";
+        let error = InvokeCompleteError {
+            code: Some("Unhandled".into()),
+            details: Some(
+                r#"{"errorType":"X","errorMessage":"RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c"}"#
+                    .into(),
+            ),
+        };
+        let o = streamed(raw, Some(error));
+        let record = o.snapshot_record();
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["http"]["status"], 201);
+        assert_eq!(json["http"]["headers"]["x-id"], "[request-id]");
+        // The body after the prelude is JSON, and parsed.
+        assert_eq!(json["payload"], serde_json::json!({"n": 1}));
+        assert_eq!(json["in_body_error"]["type"], "Runtime.StreamError");
+        assert_eq!(json["in_body_error"]["message"], "boom");
+        assert_eq!(json["error"]["code"], "Unhandled");
+        assert_eq!(
+            json["error"]["details"]["errorMessage"],
+            "RequestId: [request-id]"
+        );
+        assert_eq!(json["log"], serde_json::json!(["writing"]));
+        // No `function_error`, and the chunk count only when asked for.
+        assert!(json.get("function_error").is_none(), "{json}");
+        assert!(json.get("chunks").is_none(), "{json}");
+        let mut with_chunks = record.clone();
+        with_chunks.stream.as_mut().unwrap().chunks = Some(4);
+        assert_eq!(serde_json::to_value(&with_chunks).unwrap()["chunks"], 4);
+    }
+
+    #[test]
+    fn a_streamed_text_body_without_prelude_is_a_string() {
+        let mut o = streamed(b"plain", None);
+        o.stream.as_mut().unwrap().content_type = Some("text/plain".into());
+        let json = serde_json::to_value(o.snapshot_record()).unwrap();
+        assert_eq!(json["payload"], "plain");
+        assert_eq!(json["content_type"], "text/plain");
+        assert!(
+            json.get("http").is_none() && json.get("error").is_none(),
+            "{json}"
+        );
     }
 
     #[test]

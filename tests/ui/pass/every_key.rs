@@ -39,6 +39,17 @@ async fn refused(error: lambda_test::Error) {
     assert_eq!(error.code(), Some("ResourceNotFoundException"));
 }
 
+#[lambda_test(function = "probe", stream, stream_chunks = true, max_first_byte_ms = 500)]
+async fn streamed(outcome: lambda_test::Outcome) {
+    assert!(outcome.stream.is_some());
+}
+
+#[lambda_test(function = "probe", stream = true, invocation_type = "DryRun")]
+async fn streamed_dry_run() {}
+
+#[lambda_test(function = "nope", stream, expect_error = "ResourceNotFoundException")]
+async fn streamed_refused() {}
+
 /// Other attributes are kept.
 #[lambda_test(function = "probe", qualifier = "live", dry_run = false)]
 #[ignore = "shows that other attributes are kept"]
