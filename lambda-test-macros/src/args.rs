@@ -43,11 +43,14 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("max_first_byte_ms", Kind::Int),
     ("redact", Kind::Redact),
     ("snapshot", Kind::Bool),
+    ("query", Kind::StrList),
     ("stream_chunks", Kind::Bool),
     ("endpoint_url", Kind::Str),
     ("region", Kind::Str),
     ("profile", Kind::Str),
     ("role_arn", Kind::Str),
+    ("no_sign_request", Kind::Bool),
+    ("ca_bundle", Kind::Str),
     ("connect_timeout_ms", Kind::Int),
     ("read_timeout_ms", Kind::Int),
     ("retries", Kind::Int),
@@ -133,6 +136,21 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "expect_error",
         "stream_chunks",
         "a refused invocation has no outcome to snapshot",
+    ),
+    (
+        "expect_error",
+        "query",
+        "a refused invocation has no outcome to snapshot",
+    ),
+    (
+        "no_sign_request",
+        "profile",
+        "an unsigned request uses no credentials",
+    ),
+    (
+        "no_sign_request",
+        "role_arn",
+        "an unsigned request uses no credentials",
     ),
 ];
 
@@ -506,6 +524,7 @@ fn validate(args: &Args, errors: &mut Errors) {
         "profile",
         "payload_file",
         "events",
+        "ca_bundle",
     ] {
         if let Some(s) = args.str(key)
             && s.value().trim().is_empty()
@@ -671,11 +690,28 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
     }
     if let Some(snapshot) = args.bool("snapshot")
         && !snapshot.value
-        && let Some(redact) = args.key("redact")
+    {
+        for key in ["redact", "query"] {
+            if let Some(ident) = args.key(key) {
+                errors.at(
+                    ident,
+                    format!("`{key}` applies to the snapshot, and `snapshot = false` turns it off"),
+                );
+            }
+        }
+    }
+    for path in args.list("query").unwrap_or_default() {
+        if let Err(why) = check_query_path(&path.value()) {
+            errors.at(path, format!("`query` path {:?} {why}", path.value()));
+        }
+    }
+    if let Some(list) = args.list("query")
+        && list.is_empty()
+        && let Some(ident) = args.key("query")
     {
         errors.at(
-            redact,
-            "`redact` applies to the snapshot, and `snapshot = false` turns it off",
+            ident,
+            "`query` needs at least one path, like `[\"payload.total\"]`",
         );
     }
     validate_stream(args, errors);
@@ -709,6 +745,36 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
             );
         }
     }
+}
+
+/// A `query` path: fields of the snapshot record joined by `.`, each optionally followed by
+/// `[N]` indexes (`payload.items[0].price`).
+fn check_query_path(path: &str) -> Result<(), &'static str> {
+    if path.is_empty() {
+        return Err("is empty; name a field of the snapshot, like \"payload.total\"");
+    }
+    for segment in path.split('.') {
+        let (name, mut rest) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(
+                "has an empty or invalid field name; write fields joined by `.`, like \"payload.items[0].price\"",
+            );
+        }
+        while !rest.is_empty() {
+            let Some(index) = rest.strip_prefix('[').and_then(|r| r.split_once(']')) else {
+                return Err("has a malformed index; write `[0]`");
+            };
+            if index.0.is_empty() || !index.0.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("has a malformed index; write `[0]`");
+            }
+            rest = index.1;
+        }
+    }
+    Ok(())
 }
 
 /// `stream = true` and the keys that need it.

@@ -356,7 +356,7 @@ fn test_fn(
         quote! {
             __lambda_test_args.snapshot_settings().bind(|| {
                 ::lambda_test::__private::insta::assert_yaml_snapshot!(
-                    __lambda_test_args.snapshot_record(&__lambda_test_outcome)
+                    __lambda_test_args.snapshot_value(&__lambda_test_outcome)
                 );
             });
         }
@@ -418,6 +418,7 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         "region",
         "profile",
         "role_arn",
+        "ca_bundle",
     ] {
         if let Some(v) = args.str(key) {
             let method = format_ident!("{key}", span = v.span());
@@ -435,7 +436,11 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         let variant = Ident::new("DryRun", b.span());
         calls.push(quote!(.invocation_type(::lambda_test::InvocationType::#variant)));
     }
-    for key in ["stream", "stream_chunks"] {
+    if let Some(query) = args.list("query") {
+        let span = args.key("query").map_or_else(Span::call_site, Ident::span);
+        calls.push(quote_spanned!(span=> .query(&[#(#query),*])));
+    }
+    for key in ["stream", "stream_chunks", "no_sign_request"] {
         if let Some(b) = args.bool(key).filter(|b| b.value) {
             let method = format_ident!("{key}", span = b.span());
             calls.push(quote!(.#method(true)));

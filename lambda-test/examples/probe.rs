@@ -18,6 +18,9 @@
 //! of the body (`end: "exit"`). The event's `mode` replaces `streaming` in the mode header;
 //! `size: N` streams N more bytes (`x`, in 64 KiB chunks) after `first\n`; `error_first: true`
 //! answers with `/error` instead, before any byte of a response.
+//!
+//! For an HTTP event (a Function URL's) whose body is a JSON object, that body chooses, in
+//! both modes: `{"action": "error"}` sent to a URL fails as that event would.
 
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,9 +30,22 @@ use serde_json::{Value, json};
 
 static SERVED: AtomicU64 = AtomicU64::new(0);
 
+/// What chooses the probe's behaviour: the event, or for an HTTP event (a Function URL's or
+/// API Gateway's) whose body is a JSON object, that body. The echo shows the whole event.
+fn behaviour(event: &Value) -> Value {
+    let body = event
+        .get("requestContext")
+        .and(event.get("body"))
+        .and_then(Value::as_str)
+        .and_then(|b| serde_json::from_str::<Value>(b).ok())
+        .filter(Value::is_object);
+    body.unwrap_or_else(|| event.clone())
+}
+
 async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
     let served = SERVED.fetch_add(1, Ordering::SeqCst) + 1;
-    let (payload, context) = event.into_parts();
+    let (event, context) = event.into_parts();
+    let payload = behaviour(&event);
     if let Some(lines) = payload.get("log").and_then(Value::as_array) {
         for line in lines {
             println!("{}", line.as_str().unwrap_or_default());
@@ -71,7 +87,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         _ => {}
     }
     Ok(json!({
-        "event": payload,
+        "event": event,
         "request_id": context.request_id,
         "invoked_function_arn": context.invoked_function_arn,
         "client_context": context.client_context.map(|c| json!({"custom": c.custom, "env": c.environment})),
@@ -133,7 +149,7 @@ mod stream {
             let Ok((request_id, event)) = next(&api) else {
                 std::process::exit(0);
             };
-            respond(&api, &request_id, &event);
+            respond(&api, &request_id, &super::behaviour(&event));
         }
     }
 

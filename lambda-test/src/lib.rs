@@ -135,7 +135,7 @@ pub mod architecture {}
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::attr::TestArgs;
+    pub use crate::attr::{SnapshotValue, TestArgs};
     pub use insta;
 
     /// Runs the test body on the harness runtime.

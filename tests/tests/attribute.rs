@@ -229,6 +229,56 @@ fn throttling_is_retried_with_a_backoff() {
     });
 }
 
+/// `query`: the snapshot holds only the paths named, in the order named (`--query`'s
+/// counterpart), here without the log.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 4, "log": ["left out of the snapshot"]}"#,
+    query = ["payload", "executed_version"]
+)]
+async fn query_snapshots_only_the_paths_named() {}
+
+/// A `query` path that matches nothing fails the test, naming what is there.
+#[lambda_test(
+    function = "probe",
+    payload = r#"{"action": "respond_bytes", "bytes": 4}"#,
+    query = ["payload.total"]
+)]
+#[should_panic(
+    expected = "`query` path `payload.total`: `payload` is \"xxxx\", which has no fields"
+)]
+async fn a_query_path_that_matches_nothing_fails() {}
+
+/// `no_sign_request`: the request goes unsigned; this local Lambda verifies no signature,
+/// so it is accepted (`examples/versions`, which verifies them, refuses it).
+#[lambda_test(function = "probe", no_sign_request = true, snapshot = false)]
+async fn unsigned_requests_reach_a_lambda_that_verifies_none(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 200);
+}
+
+/// A `ca_bundle` that is no PEM bundle fails with the fix, before any request.
+#[lambda_test(
+    function = "probe",
+    endpoint_url = "https://127.0.0.1:9",
+    ca_bundle = "events/log-lines.json"
+)]
+#[should_panic(expected = "it holds no PEM certificate")]
+async fn a_ca_bundle_that_is_no_bundle_fails() {}
+
+/// The stream keys and `no_sign_request`, type-checked as `every_key_type_checks` is.
+#[lambda_test(
+    function = "probe",
+    stream = true,
+    stream_chunks = true,
+    max_first_byte_ms = 100,
+    no_sign_request = true,
+    endpoint_url = "http://127.0.0.1:9"
+)]
+#[ignore = "type-checks the expansion of the stream keys; its endpoint is fictional"]
+async fn stream_keys_type_check(outcome: Outcome) {
+    assert_eq!(outcome.status_code, 200);
+}
+
 /// Every key at once, compiled by `cargo test`: trybuild builds its pass cases without
 /// `--test`, where the generated `#[test]`s vanish, so only here is the expansion of each key
 /// type-checked. Never run: the endpoint and the role do not exist.
@@ -250,6 +300,8 @@ fn throttling_is_retried_with_a_backoff() {
     connect_timeout_ms = 500,
     read_timeout_ms = 5000,
     retries = 2,
+    ca_bundle = "${AWS_CA_BUNDLE}",
+    query = ["payload", "log[0]"],
     endpoint_url = "http://127.0.0.1:9"
 )]
 #[ignore = "type-checks the expansion of every key; its endpoint and role are fictional"]

@@ -119,3 +119,13 @@ async fn event_is_queued(outcome: Outcome) {
 async fn candidate_alias_serves_the_candidate(outcome: Outcome) {
     assert_eq!(outcome.function_error, None);
 }
+
+/// An unsigned request (`no_sign_request`) is refused by a Lambda that verifies signatures.
+#[lambda_test(
+    function = "pricing",
+    qualifier = "candidate",
+    dry_run = true,
+    no_sign_request = true,
+    expect_error = "MissingAuthenticationTokenException"
+)]
+async fn unsigned_requests_are_refused() {}

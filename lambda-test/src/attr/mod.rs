@@ -34,6 +34,8 @@ pub struct TestArgs {
     region: Option<String>,
     profile: Option<String>,
     role_arn: Option<String>,
+    no_sign_request: bool,
+    ca_bundle: Option<String>,
     connect_timeout_ms: Option<u64>,
     read_timeout_ms: Option<u64>,
     retries: u32,
@@ -46,6 +48,7 @@ pub struct TestArgs {
     stream_chunks: bool,
     max_first_byte_ms: Option<u64>,
     redact: Vec<(String, String)>,
+    query: Option<Vec<String>>,
 }
 
 /// A `redact` pattern compiled once for the process. The set of patterns is the attributes'
@@ -96,6 +99,8 @@ impl TestArgs {
             region: None,
             profile: None,
             role_arn: None,
+            no_sign_request: false,
+            ca_bundle: None,
             connect_timeout_ms: None,
             read_timeout_ms: None,
             retries: 0,
@@ -108,6 +113,7 @@ impl TestArgs {
             stream_chunks: false,
             max_first_byte_ms: None,
             redact: Vec::new(),
+            query: None,
         }
     }
 
@@ -196,6 +202,24 @@ impl TestArgs {
     /// `role_arn = "..."`.
     pub fn role_arn(mut self, role_arn: &str) -> Self {
         self.role_arn = Some(role_arn.to_owned());
+        self
+    }
+
+    /// `no_sign_request = true`.
+    pub fn no_sign_request(mut self, on: bool) -> Self {
+        self.no_sign_request = on;
+        self
+    }
+
+    /// `ca_bundle = "..."`: relative to the package directory.
+    pub fn ca_bundle(mut self, path: &str) -> Self {
+        self.ca_bundle = Some(path.to_owned());
+        self
+    }
+
+    /// `query = [...]`: the snapshot holds only these paths of the record.
+    pub fn query(mut self, paths: &[&str]) -> Self {
+        self.query = Some(paths.iter().map(|p| (*p).to_owned()).collect());
         self
     }
 
@@ -317,6 +341,27 @@ impl TestArgs {
             .fold(Redactions::default(), |redactions, (pattern, with)| {
                 redactions.add_compiled(compiled(pattern), with)
             })
+    }
+
+    /// What the snapshot holds: the record, or with `query` only the paths it names.
+    ///
+    /// Panics, naming what is there, when a path matches nothing: a misspelt path would
+    /// otherwise snapshot a `null` that no test notices.
+    #[track_caller]
+    pub fn snapshot_value(&self, outcome: &Outcome) -> SnapshotValue {
+        let record = self.snapshot_record(outcome);
+        let Some(paths) = &self.query else {
+            return SnapshotValue::Record(Box::new(record));
+        };
+        let whole = serde_json::to_value(&record).expect("a snapshot record serializes");
+        let mut fields = Vec::new();
+        for path in paths {
+            match query_path(&whole, path) {
+                Ok(value) => fields.push((path.clone(), value.clone())),
+                Err(missing) => panic!("`query` path `{path}`: {missing}"),
+            }
+        }
+        SnapshotValue::Query(fields)
     }
 
     /// The record the snapshot holds, with this test's redactions.
@@ -542,14 +587,18 @@ impl TestArgs {
         }
     }
 
-    fn client_options(&self) -> Result<ClientOptions, Error> {
+    fn client_options(&self, package_dir: &Path) -> Result<ClientOptions, Error> {
         Ok(ClientOptions {
             region: self.region.as_deref().map(expand_vars).transpose()?,
             profile: self.profile.as_deref().map(expand_vars).transpose()?,
             role_arn: self.role_arn.as_deref().map(expand_vars).transpose()?,
             connect_timeout: self.connect_timeout_ms.map(Duration::from_millis),
             read_timeout: self.read_timeout_ms.map(Duration::from_millis),
-            ..ClientOptions::default()
+            no_sign_request: self.no_sign_request,
+            ca_bundle: match &self.ca_bundle {
+                Some(path) => Some(package_dir.join(expand_vars(path)?)),
+                None => None,
+            },
         })
     }
 
@@ -570,7 +619,7 @@ impl TestArgs {
             }
         }
         let client = harness
-            .client_with(&target, &self.client_options()?)
+            .client_with(&target, &self.client_options(&package_dir)?)
             .await?;
         let mut invocation = Invocation::new(function)
             .invocation_type(self.invocation_type)
@@ -608,6 +657,74 @@ impl TestArgs {
         };
         Ok(outcome.sent_to(target))
     }
+}
+
+/// What a snapshot holds: the whole record, or the `query` paths with their values, in the
+/// order the attribute lists them.
+#[derive(Debug, Clone)]
+pub enum SnapshotValue {
+    /// The whole record.
+    Record(Box<SnapshotRecord>),
+    /// `(path, value)` for each `query` path.
+    Query(Vec<(String, serde_json::Value)>),
+}
+
+impl serde::Serialize for SnapshotValue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        match self {
+            SnapshotValue::Record(record) => record.serialize(serializer),
+            SnapshotValue::Query(fields) => {
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (path, value) in fields {
+                    map.serialize_entry(path, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// The value at `path` (`a.b[0].c`) in `value`; what is there instead when nothing is.
+fn query_path<'a>(
+    value: &'a serde_json::Value,
+    path: &str,
+) -> Result<&'a serde_json::Value, String> {
+    let mut at = value;
+    let mut walked = String::new();
+    for segment in path.split('.') {
+        let (name, mut indexes) = segment.split_at(segment.find('[').unwrap_or(segment.len()));
+        let here = if walked.is_empty() {
+            "the record".to_owned()
+        } else {
+            format!("`{walked}`")
+        };
+        at = match at {
+            serde_json::Value::Object(map) => map.get(name).ok_or_else(|| {
+                let keys: Vec<&str> = map.keys().map(String::as_str).collect();
+                format!("{here} has no `{name}`; it has: {}", keys.join(", "))
+            })?,
+            other => return Err(format!("{here} is {other}, which has no fields")),
+        };
+        if !walked.is_empty() {
+            walked.push('.');
+        }
+        walked.push_str(name);
+        while let Some((index, rest)) = indexes.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            let i: usize = index
+                .parse()
+                .map_err(|_| format!("`{index}` is not an index"))?;
+            at = match at {
+                serde_json::Value::Array(items) => items
+                    .get(i)
+                    .ok_or_else(|| format!("`{walked}` has {} items, so no [{i}]", items.len()))?,
+                other => return Err(format!("`{walked}` is {other}, not a list")),
+            };
+            walked.push_str(&format!("[{i}]"));
+            indexes = rest;
+        }
+    }
+    Ok(at)
 }
 
 /// Replaces `${NAME}` with the environment variable `NAME`, and `${NAME:-default}` with it or,
@@ -649,6 +766,28 @@ pub fn expand_vars(text: &str) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn query_paths_walk_fields_and_indexes() {
+        let record = serde_json::json!({
+            "status_code": 200,
+            "payload": {"items": [{"price": 3}, {"price": 5}], "total": 8},
+        });
+        assert_eq!(query_path(&record, "payload.total").unwrap(), 8);
+        assert_eq!(query_path(&record, "payload.items[1].price").unwrap(), 5);
+        assert_eq!(
+            query_path(&record, "payload.totl").unwrap_err(),
+            "`payload` has no `totl`; it has: items, total"
+        );
+        assert_eq!(
+            query_path(&record, "payload.items[2]").unwrap_err(),
+            "`payload.items` has 2 items, so no [2]"
+        );
+        assert_eq!(
+            query_path(&record, "status_code.x").unwrap_err(),
+            "`status_code` is 200, which has no fields"
+        );
+    }
 
     #[test]
     fn expands_variables() {

@@ -566,7 +566,6 @@ fn a_function_url_takes_aws_settings_with_aws_defaults() {
     let cors = g.cors.as_ref().unwrap();
     assert_eq!(cors.allow_origins, ["https://example.com"]);
     assert_eq!(cors.max_age, Some(300));
-    assert!(c.functions.get("h").is_none());
 }
 
 #[test]

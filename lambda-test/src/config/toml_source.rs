@@ -365,13 +365,14 @@ impl TomlSource {
                 cors: url.cors.map(|cors| {
                     let span = cors.span();
                     let c = cors.into_inner();
-                    let mut model = Cors::default();
-                    model.allow_origins = c.allow_origins;
-                    model.allow_methods = c.allow_methods;
-                    model.allow_headers = c.allow_headers;
-                    model.expose_headers = c.expose_headers;
-                    model.max_age = c.max_age;
-                    model.allow_credentials = c.allow_credentials;
+                    let model = Cors {
+                        allow_origins: c.allow_origins,
+                        allow_methods: c.allow_methods,
+                        allow_headers: c.allow_headers,
+                        expose_headers: c.expose_headers,
+                        max_age: c.max_age,
+                        allow_credentials: c.allow_credentials,
+                    };
                     self.sourced(Spanned::new(span, model))
                 }),
             }

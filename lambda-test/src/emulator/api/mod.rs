@@ -7,12 +7,13 @@
 //! - `invoke.rs`: Invoke and InvokeAsync, from the parsed request to the answer of each
 //!   invocation type, and the checks every invocation API shares (`accept`);
 //! - `stream.rs`: InvokeWithResponseStream, the answer forwarded as an event stream;
+//! - `url.rs`: Function URLs at `/lambda-url/<function>/...`, plain HTTP in and out;
 //! - `request.rs`: the request as typed values, parsed in AWS's validation order;
 //! - [`names`], [`error`]: `FunctionName`/`Qualifier` parsing and AWS's error shapes.
 //!
 //! A new invocation API is one new file with a `routes()` like `invoke::routes`, merged in
-//! `router`, as `stream.rs` is. Function URLs take every method and path, so `url.rs` will have a router of its
-//! own, served on a listener of its own beside this one.
+//! `router`, as `stream.rs` and `url.rs` are (Function URLs take every method, below their
+//! own `/lambda-url/` prefix, which no Lambda API path starts with).
 
 pub mod error;
 mod invoke;
@@ -20,6 +21,7 @@ mod layer;
 pub mod names;
 mod request;
 mod stream;
+mod url;
 
 use std::sync::Arc;
 
@@ -37,6 +39,7 @@ pub(crate) fn router(shared: Arc<Service>) -> Router {
     Router::new()
         .merge(invoke::routes())
         .merge(stream::routes())
+        .merge(url::routes())
         .fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

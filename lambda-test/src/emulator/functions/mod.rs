@@ -33,6 +33,8 @@ pub struct Function {
     pub name: String,
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
     pub arn: String,
+    /// Its Function URL, when it has one.
+    pub url: Option<config::FunctionUrl>,
     versions: BTreeMap<String, Arc<VersionPool>>,
     aliases: BTreeMap<String, Alias>,
     reserved_concurrency: Option<u32>,
@@ -111,6 +113,7 @@ impl Function {
         Function {
             name: f.name.clone(),
             arn: f.arn.clone(),
+            url: f.url.clone(),
             versions,
             aliases: f.aliases.clone(),
             reserved_concurrency: f.reserved_concurrency,
