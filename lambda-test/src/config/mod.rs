@@ -48,6 +48,7 @@
 //! CloudFormation templates), the last one: the overlay for what only tests need, which wins
 //! where they disagree.
 
+mod cargo_lambda;
 mod definition;
 mod model;
 mod resolve;
@@ -58,6 +59,7 @@ mod tests;
 
 use std::path::Path;
 
+pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
 pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
@@ -90,13 +92,35 @@ pub(crate) trait Source {
 }
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates the functions of the package whose `lambda-test.toml` is `path`:
+    /// cargo-lambda's `[package.metadata.lambda]` of the `Cargo.toml` beside it (when it has
+    /// one), then the file at `path` as the overlay that wins. The file may be absent when
+    /// the `Cargo.toml` declares the functions.
+    ///
+    /// ```no_run
+    /// use lambda_test::config::Config;
+    ///
+    /// let config = Config::load("examples/cargo-lambda-fn/lambda-test.toml".as_ref())?;
+    /// println!("{:?}", config.functions.keys().collect::<Vec<_>>());
+    /// # Ok::<(), lambda_test::Error>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let package_dir = path.parent().unwrap_or(Path::new("/"));
+        let cargo_lambda = CargoLambdaSource::discover(package_dir)?;
+        let overlay = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(TomlSource::new(text, &path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && cargo_lambda.is_some() => None,
+            Err(source) => return Err(Error::ConfigRead { path, source }),
+        };
+        let mut sources: Vec<&dyn Source> = Vec::new();
+        if let Some(cargo_lambda) = &cargo_lambda {
+            sources.push(cargo_lambda);
+        }
+        if let Some(overlay) = &overlay {
+            sources.push(overlay);
+        }
+        Self::from_sources(&sources, &path)
     }
 
     /// Parses and validates config text; `path` is used for error messages and relative paths.
