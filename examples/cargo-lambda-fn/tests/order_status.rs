@@ -13,7 +13,10 @@ use lambda_test::{Outcome, lambda_test};
 async fn runs_with_its_deployed_settings(outcome: Outcome) -> Result<(), String> {
     let report = outcome.report().ok_or("no REPORT line")?;
     if report.memory_size_mb != 256 {
-        return Err(format!("Memory Size: {} MB, not 256", report.memory_size_mb));
+        return Err(format!(
+            "Memory Size: {} MB, not 256",
+            report.memory_size_mb
+        ));
     }
     Ok(())
 }

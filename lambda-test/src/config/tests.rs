@@ -806,7 +806,15 @@ fn a_package_without_either_source_is_an_error_to_read() {
 fn bad_cargo_lambda_metadata_is_refused_at_its_line_with_a_fix() {
     const HEAD: &str = "[package]\nname = \"fn\"\nversion = \"0.1.0\"\n\n";
     // (manifest after HEAD, extra files, file the error names, line, column, needle)
-    let cases: &[(&str, &[(&str, &str)], &str, usize, usize, &str)] = &[
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        usize,
+        usize,
+        &'a str,
+    );
+    let cases: &[Case] = &[
         (
             "[package.metadata.lambda.deploy]\nmemory = \"big\"\n",
             &[],
@@ -978,4 +986,17 @@ fn bad_cargo_lambda_metadata_is_refused_at_its_line_with_a_fix() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_cargo_lambda_example_is_read_as_deployed() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/cargo-lambda-fn");
+    assert!(!example.join(crate::CONFIG_FILE_NAME).exists());
+    let c = load_package(&example).unwrap();
+    let v = &c.functions["order-status"].latest;
+    assert_eq!(v.code, Code::Bin("order-status".into()));
+    assert_eq!(v.memory_size, 256);
+    assert_eq!(v.timeout, Duration::from_secs(2));
+    assert_eq!(v.environment["TABLE_NAME"], "orders");
+    assert_eq!(v.environment["STAGE"], "production");
 }
