@@ -13,6 +13,9 @@
 //!   `[workspace.metadata.lambda]`, then `[workspace.metadata.lambda.bin.b]`, then
 //!   `[package.metadata.lambda.bin.b]` when the package has it, else `[package.metadata.lambda]`
 //!   (cargo-lambda takes the per-binary table *instead of* the package table, not over it).
+//!   This is how `cargo lambda deploy <binary>` reads them; a bare `cargo lambda deploy` in a
+//!   one-binary package skips the per-binary tables, so keep such a package's settings in
+//!   the package table.
 //!   `env` tables merge name by name; `deploy.env`/`env_var` lists replace the whole list.
 //! - The environment of a function: the merged `env` tables, then the `deploy.env_file`
 //!   (relative to the `Cargo.toml` that names it), then `deploy.env`/`env_var`; later wins.

@@ -1000,3 +1000,24 @@ fn the_cargo_lambda_example_is_read_as_deployed() {
     assert_eq!(v.environment["TABLE_NAME"], "orders");
     assert_eq!(v.environment["STAGE"], "production");
 }
+
+#[test]
+fn a_package_that_is_its_own_workspace_root_reads_both_tables() {
+    let manifest = r#"[package]
+name = "root-fn"
+version = "0.1.0"
+
+[workspace]
+
+[workspace.metadata.lambda.deploy]
+memory = 2048
+timeout = 60
+
+[package.metadata.lambda.deploy]
+timeout = 15
+"#;
+    let dir = tree("own-root", &[("Cargo.toml", manifest), ("src/main.rs", "")]);
+    let v = &load_package(&dir).unwrap().functions["root-fn"].latest;
+    assert_eq!(v.memory_size, 2048);
+    assert_eq!(v.timeout, Duration::from_secs(15));
+}
