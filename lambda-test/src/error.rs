@@ -81,7 +81,8 @@ pub enum Error {
     },
     /// The local Lambda was asked for, but the package defines no local function.
     #[error(
-        "failed to start the local Lambda: {reason}, but there is no {} in {}",
+        "failed to start the local Lambda: {reason}, but there is no {} in {} and its \
+         Cargo.toml has no cargo-lambda `[package.metadata.lambda]`",
         crate::CONFIG_FILE_NAME,
         package_dir.display()
     )]
@@ -93,9 +94,10 @@ pub enum Error {
     },
     /// Nothing says where invocations go: no local definition, and real AWS not asked for.
     #[error(
-        "failed to choose a target: there is no {file} in {dir}, and real AWS is reached only \
-         when asked for; define the package's functions in {dir}/{file} for the embedded local \
-         Lambda, or invoke the deployed functions with `LAMBDA_TEST_TARGET=aws` or with \
+        "failed to choose a target: there is no {file} in {dir} and no cargo-lambda \
+         `[package.metadata.lambda]` in {dir}/Cargo.toml, and real AWS is reached only when \
+         asked for; define the package's functions in {dir}/{file} (or in \
+         `[package.metadata.lambda]`) for the embedded local Lambda, or invoke the deployed functions with `LAMBDA_TEST_TARGET=aws` or with \
          `[package.metadata.lambda-test] target = \"aws\"` in {dir}/Cargo.toml",
         file = crate::CONFIG_FILE_NAME,
         dir = package_dir.display()

@@ -41,11 +41,13 @@
 //!
 //! 1. an `endpoint_url` attribute, or `LAMBDA_TEST_ENDPOINT_URL`: that endpoint;
 //! 2. `LAMBDA_TEST_TARGET=aws`: real AWS through `aws-config`'s default chain
-//!    (`LAMBDA_TEST_TARGET=local`: the local Lambda, an error without `lambda-test.toml`);
+//!    (`LAMBDA_TEST_TARGET=local`: the local Lambda, an error without `lambda-test.toml` or
+//!    `[package.metadata.lambda]`);
 //! 3. the package's own setting in its `Cargo.toml`, read at run time:
 //!    `[package.metadata.lambda-test] target = "aws"` (or `"local"`);
-//! 4. a `lambda-test.toml` in the package: the embedded local Lambda ([`emulator`]), started
-//!    once per test process;
+//! 4. a `lambda-test.toml` in the package, or cargo-lambda's `[package.metadata.lambda]` in
+//!    its `Cargo.toml` ([`config`], "Where functions are declared"): the embedded local Lambda
+//!    ([`emulator`]), started once per test process;
 //! 5. otherwise [`Error::NoTarget`], whose message names the directory searched and both ways
 //!    to reach real AWS.
 //!

@@ -25,9 +25,10 @@ pub const ENDPOINT_ENV: &str = "LAMBDA_TEST_ENDPOINT_URL";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Target {
-    /// The embedded local Lambda serving the package's `lambda-test.toml`.
+    /// The embedded local Lambda serving the package's functions: its cargo-lambda
+    /// `[package.metadata.lambda]` and its `lambda-test.toml`.
     Local {
-        /// The package directory holding `lambda-test.toml`.
+        /// The package directory: its `Cargo.toml` and `lambda-test.toml`.
         package_dir: PathBuf,
     },
     /// Any Lambda-compatible endpoint (e.g. `lambda-test serve`).
@@ -46,7 +47,8 @@ impl Target {
     /// 2. `LAMBDA_TEST_TARGET=aws` or `local`;
     /// 3. the package's own choice, `[package.metadata.lambda-test] target = "aws"` (or
     ///    `"local"`) in its `Cargo.toml`;
-    /// 4. a `lambda-test.toml` in the package: the local Lambda;
+    /// 4. a `lambda-test.toml` in the package, or cargo-lambda's `[package.metadata.lambda]`
+    ///    in its `Cargo.toml`: the local Lambda;
     /// 5. otherwise [`Error::NoTarget`]: real AWS is reached only when asked for, never because
     ///    a file was not found.
     pub fn resolve(package_dir: &Path, endpoint_url: Option<&str>) -> Result<Target, Error> {
@@ -111,12 +113,11 @@ impl Target {
     }
 
     fn local(package_dir: &Path) -> Option<Target> {
-        package_dir
-            .join(crate::CONFIG_FILE_NAME)
-            .is_file()
-            .then(|| Target::Local {
-                package_dir: package_dir.to_owned(),
-            })
+        let defined = package_dir.join(crate::CONFIG_FILE_NAME).is_file()
+            || crate::config::has_lambda_metadata(&package_dir.join("Cargo.toml"));
+        defined.then(|| Target::Local {
+            package_dir: package_dir.to_owned(),
+        })
     }
 }
 
@@ -254,6 +255,28 @@ mod tests {
         assert_eq!(
             Target::resolve(&dir, None).unwrap(),
             Target::Local { package_dir: dir }
+        );
+    }
+
+    #[test]
+    fn cargo_lambda_metadata_chooses_local() {
+        if !environment_is_clean() {
+            return;
+        }
+        let manifest = format!("{MANIFEST}\n[package.metadata.lambda.deploy]\nmemory = 512\n");
+        let dir = package("cargo-lambda", &[("Cargo.toml", &manifest)]);
+        assert_eq!(
+            Target::resolve(&dir, None).unwrap(),
+            Target::Local { package_dir: dir }
+        );
+        // Other metadata does not say "lambda": a plain package still has to choose.
+        let manifest = format!("{MANIFEST}\n[package.metadata.docs.rs]\nall-features = true\n");
+        let dir = package("plain", &[("Cargo.toml", &manifest)]);
+        let error = Target::resolve(&dir, None).unwrap_err();
+        assert!(matches!(error, Error::NoTarget { .. }), "{error}");
+        assert!(
+            error.to_string().contains("[package.metadata.lambda]"),
+            "{error}"
         );
     }
 

@@ -1,4 +1,5 @@
-//! `lambda-test.toml`: the functions the embedded local Lambda serves.
+//! The functions the embedded local Lambda serves: `lambda-test.toml`, over cargo-lambda's
+//! `[package.metadata.lambda]` (see "Where functions are declared" below).
 //!
 //! ```toml
 //! [emulator]                       # optional
@@ -43,6 +44,40 @@
 //! Every table rejects unknown keys; errors name the file, the line and column, what is wrong
 //! and the valid keys or values.
 //!
+//! # Where functions are declared, and which source wins
+//!
+//! [`Config::load`] reads a package's sources in this order, each overlaying the ones before
+//! it field by field (environment variables merge name by name):
+//!
+//! 1. cargo-lambda's metadata in the package's `Cargo.toml`, when it has
+//!    `[package.metadata.lambda]` (with the workspace root's `[workspace.metadata.lambda]`):
+//!    one function per binary, named as `cargo lambda deploy` names it (`deploy.name`, else
+//!    the binary), with `deploy.memory`, `deploy.timeout`, `deploy.env`/`env_var`,
+//!    `deploy.env_file` and the `env` tables, merged with cargo-lambda's precedence: the
+//!    workspace table, the workspace's per-binary table, then the package's per-binary table
+//!    when there is one, else the package table. Keys that matter only to a deploy (`role`,
+//!    `layers`, `vpc`, `tags`, `s3_*`, `build`, `watch`...) are accepted and ignored.
+//! 2. `lambda-test.toml`, the overlay, which wins where they disagree.
+//!
+//! ```toml
+//! # Cargo.toml
+//! [package.metadata.lambda.deploy]
+//! memory = 256
+//! timeout = 2
+//! env = { TABLE_NAME = "orders" }
+//! ```
+//!
+//! ```toml
+//! # lambda-test.toml (optional): here `order-status` gets 5 s, 256 MB and both variables
+//! [functions.order-status]
+//! timeout = 5
+//! environment = { DEBUG = "1" }
+//! ```
+//!
+//! A package with `[package.metadata.lambda]` needs no `lambda-test.toml`. A package with
+//! neither (a plain binary crate, or only `[workspace.metadata.lambda]` above it) declares no
+//! function: it must say "lambda" somewhere.
+//!
 //! # Sources and the model
 //!
 //! [`Config`] is the model the local Lambda serves, with every default applied. Inside the
@@ -50,10 +85,10 @@
 //! value optional, each with the file, line and column it was read from), later sources
 //! overlay earlier ones field by field, and one resolver checks the result and applies the
 //! defaults, so a rule or a default holds for every source alike. `lambda-test.toml` is the
-//! first source and, when others come (cargo-lambda's `[package.metadata.lambda]`, SAM and
-//! CloudFormation templates), the last one: the overlay for what only tests need, which wins
-//! where they disagree.
+//! last source: the overlay for what only tests need, which wins where they disagree. SAM and
+//! CloudFormation templates will come before it, as cargo-lambda's metadata does.
 
+mod cargo_lambda;
 mod definition;
 mod model;
 mod resolve;
@@ -64,6 +99,7 @@ mod tests;
 
 use std::path::Path;
 
+pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
 pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
@@ -76,7 +112,7 @@ pub(crate) use toml_source::TomlSource;
 pub use crate::CONFIG_FILE_NAME;
 use crate::Error;
 
-/// A place that declares functions: `lambda-test.toml` today; cargo-lambda metadata and
+/// A place that declares functions: cargo-lambda's metadata and `lambda-test.toml` today;
 /// SAM/CloudFormation templates next.
 ///
 /// A source reads its own format and declares only what that format says, marking each
@@ -97,13 +133,35 @@ pub(crate) trait Source {
 }
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates the functions of the package whose `lambda-test.toml` is `path`:
+    /// cargo-lambda's `[package.metadata.lambda]` of the `Cargo.toml` beside it (when it has
+    /// one), then the file at `path` as the overlay that wins. The file may be absent when
+    /// the `Cargo.toml` declares the functions.
+    ///
+    /// ```no_run
+    /// use lambda_test::config::Config;
+    ///
+    /// let config = Config::load("examples/cargo-lambda-fn/lambda-test.toml".as_ref())?;
+    /// println!("{:?}", config.functions.keys().collect::<Vec<_>>());
+    /// # Ok::<(), lambda_test::Error>(())
+    /// ```
     pub fn load(path: &Path) -> Result<Config, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let package_dir = path.parent().unwrap_or(Path::new("/"));
+        let cargo_lambda = CargoLambdaSource::discover(package_dir)?;
+        let overlay = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(TomlSource::new(text, &path)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && cargo_lambda.is_some() => None,
+            Err(source) => return Err(Error::ConfigRead { path, source }),
+        };
+        let mut sources: Vec<&dyn Source> = Vec::new();
+        if let Some(cargo_lambda) = &cargo_lambda {
+            sources.push(cargo_lambda);
+        }
+        if let Some(overlay) = &overlay {
+            sources.push(overlay);
+        }
+        Self::from_sources(&sources, &path)
     }
 
     /// Parses and validates config text; `path` is used for error messages and relative paths.

@@ -603,3 +603,487 @@ fn bad_function_urls_name_the_line_and_the_fix() {
         ),
     ]);
 }
+
+// cargo-lambda's `[package.metadata.lambda]`: real-shaped packages on disk, read through
+// `Config::load` as the local Lambda reads them.
+
+/// A directory of its own holding `files` (paths relative to it).
+fn tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lambda-test-cargo-lambda-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+/// The config of the package in `dir`, as the local Lambda loads it.
+fn load_package(dir: &Path) -> Result<Config, Error> {
+    Config::load(&dir.join(crate::CONFIG_FILE_NAME))
+}
+
+/// `cargo lambda new`'s shape, with every key that matters locally and some that do not.
+const SINGLE: &str = r#"[package]
+name = "orders"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+lambda_runtime = "0.14"
+
+[package.metadata.lambda.env]
+RUST_LOG = "info"
+SHARED = "from-env-table"
+
+[package.metadata.lambda.deploy]
+memory = 512
+timeout = 30
+tracing = "active"
+name = "orders-api"
+env_file = ".env.production"
+env = { "TABLE" = "orders", "SHARED" = "from-deploy-env" }
+role = "arn:aws:iam::123456789012:role/orders"
+layers = ["arn:aws:lambda:us-east-1:123456789012:layer:x:1"]
+tags = { team = "orders" }
+vpc = { subnet_ids = ["subnet-1"], security_group_ids = ["sg-1"] }
+s3_bucket = "artifacts"
+region = "eu-west-1"
+profile = "prod"
+runtime = "provided.al2023"
+
+[package.metadata.lambda.deploy.remote_config]
+alias = "live"
+
+[package.metadata.lambda.build]
+arm64 = true
+
+[package.metadata.lambda.watch]
+invoke_port = 9001
+"#;
+
+#[test]
+fn cargo_lambda_single_binary_every_key() {
+    let dir = tree(
+        "single",
+        &[
+            ("Cargo.toml", SINGLE),
+            ("src/main.rs", "fn main() {}"),
+            (
+                ".env.production",
+                "# production\nexport FROM_FILE=yes\nQUOTED = \"a b\"\nTABLE=from-file\n\n",
+            ),
+        ],
+    );
+    let c = load_package(&dir).unwrap();
+    assert_eq!(c.functions.keys().collect::<Vec<_>>(), ["orders-api"]);
+    let f = &c.functions["orders-api"];
+    let v = &f.latest;
+    // Deployed under `name`, running the package's one binary.
+    assert_eq!(v.code, Code::Bin("orders".into()));
+    assert_eq!(v.task_root, dir);
+    assert_eq!(v.memory_size, 512);
+    assert_eq!(v.timeout, Duration::from_secs(30));
+    let env: Vec<_> = v
+        .environment
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    // The env table, then the env file, then `deploy.env`: later wins.
+    assert_eq!(
+        env,
+        [
+            "FROM_FILE=yes",
+            "QUOTED=a b",
+            "RUST_LOG=info",
+            "SHARED=from-deploy-env",
+            "TABLE=orders"
+        ]
+    );
+    // No lambda-test.toml: the package directory is the base, the overlay path is where
+    // the file would be.
+    assert_eq!(c.base_dir, dir);
+    assert_eq!(c.path, dir.join(crate::CONFIG_FILE_NAME));
+}
+
+#[test]
+fn cargo_lambda_names_the_binary_and_reads_env_lists() {
+    let manifest = r#"[package]
+name = "basic-lambda"
+version = "0.1.0"
+
+[package.metadata.lambda.deploy]
+env_var = ["GREETING=Hi", " SPACED = yes "]
+binary_name = "other"
+"#;
+    let dir = tree("list", &[("Cargo.toml", manifest), ("src/main.rs", "")]);
+    let c = load_package(&dir).unwrap();
+    let v = &c.functions["basic-lambda"].latest;
+    assert_eq!(v.code, Code::Bin("other".into()));
+    assert_eq!(v.environment["GREETING"], "Hi");
+    assert_eq!(v.environment["SPACED"], "yes");
+    // What the metadata does not say, the defaults give.
+    assert_eq!(v.memory_size, 128);
+    assert_eq!(v.timeout, Duration::from_secs(3));
+}
+
+/// A workspace with a multi-binary package: the precedence of every layer.
+fn workspace_files() -> Vec<(&'static str, &'static str)> {
+    let root = r#"[workspace]
+members = ["products"]
+
+[workspace.metadata.lambda.env]
+WS = "ws"
+LAYER = "ws"
+
+[workspace.metadata.lambda.deploy]
+memory = 256
+timeout = 10
+env = ["WS_LIST=ws"]
+
+[workspace.metadata.lambda.bin.get-product.env]
+LAYER = "ws-bin"
+
+[workspace.metadata.lambda.bin.get-product.deploy]
+timeout = 20
+
+# A binary of another member: not this package's business.
+[workspace.metadata.lambda.bin.elsewhere.env]
+X = "1"
+"#;
+    let package = r#"[package]
+name = "products"
+version.workspace = true
+
+[[bin]]
+name = "get-product"
+path = "src/bin/lambda/get-product.rs"
+
+[[bin]]
+name = "put-product"
+path = "src/bin/lambda/put-product.rs"
+
+[package.metadata.lambda.env]
+LAYER = "package"
+
+[package.metadata.lambda.deploy]
+memory = 1024
+
+[package.metadata.lambda.bin.get-product.env]
+OWN = "get"
+
+[package.metadata.lambda.bin.get-product.deploy]
+env = { PKG_BIN = "get" }
+"#;
+    vec![
+        ("Cargo.toml", root),
+        ("products/Cargo.toml", package),
+        ("products/src/bin/lambda/get-product.rs", "fn main() {}"),
+        ("products/src/bin/lambda/put-product.rs", "fn main() {}"),
+        ("products/src/bin/delete-product.rs", "fn main() {}"),
+        ("products/src/bin/list/main.rs", "fn main() {}"),
+    ]
+}
+
+#[test]
+fn cargo_lambda_precedence_workspace_package_binary() {
+    let dir = tree("workspace", &workspace_files());
+    let c = load_package(&dir.join("products")).unwrap();
+    // Each binary is a function: the declared ones and those cargo finds in src/bin.
+    assert_eq!(
+        c.functions.keys().collect::<Vec<_>>(),
+        ["delete-product", "get-product", "list", "put-product"]
+    );
+    let env = |f: &str| {
+        let v = &c.functions[f].latest;
+        v.environment
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+    };
+    // put-product has no table of its own: the workspace, then the package table.
+    let put = &c.functions["put-product"].latest;
+    assert_eq!(put.code, Code::Bin("put-product".into()));
+    assert_eq!(put.memory_size, 1024);
+    assert_eq!(put.timeout, Duration::from_secs(10));
+    assert_eq!(env("put-product"), ["LAYER=package", "WS=ws", "WS_LIST=ws"]);
+    // get-product: the workspace, the workspace's table for it, then the package's table
+    // for it *instead of* the package table (as cargo-lambda does): no memory 1024, no
+    // LAYER=package; and its `deploy.env` list replaces the workspace's whole.
+    let get = &c.functions["get-product"].latest;
+    assert_eq!(get.memory_size, 256);
+    assert_eq!(get.timeout, Duration::from_secs(20));
+    assert_eq!(
+        env("get-product"),
+        ["LAYER=ws-bin", "OWN=get", "PKG_BIN=get", "WS=ws"]
+    );
+    let delete = &c.functions["delete-product"].latest;
+    assert_eq!(delete.code, Code::Bin("delete-product".into()));
+    assert_eq!(delete.task_root, dir.join("products"));
+}
+
+#[test]
+fn lambda_test_toml_overlays_cargo_lambda_field_by_field() {
+    let mut files = workspace_files();
+    let overlay = r#"[emulator]
+region = "eu-west-1"
+
+[functions.put-product]
+timeout = 5
+environment = { LAYER = "overlay", TEST_ONLY = "1" }
+reserved_concurrency = 2
+
+[functions.extra]
+bin = "extra"
+"#;
+    files.push(("products/lambda-test.toml", overlay));
+    let dir = tree("overlay", &files);
+    let c = load_package(&dir.join("products")).unwrap();
+    let put = &c.functions["put-product"];
+    assert_eq!(put.latest.timeout, Duration::from_secs(5));
+    // Not in the overlay: cargo-lambda's.
+    assert_eq!(put.latest.memory_size, 1024);
+    assert_eq!(put.latest.code, Code::Bin("put-product".into()));
+    assert_eq!(put.latest.environment["LAYER"], "overlay");
+    assert_eq!(put.latest.environment["TEST_ONLY"], "1");
+    assert_eq!(put.latest.environment["WS"], "ws");
+    assert_eq!(put.reserved_concurrency, Some(2));
+    assert_eq!(
+        put.arn,
+        "arn:aws:lambda:eu-west-1:123456789012:function:put-product"
+    );
+    assert!(c.functions.contains_key("extra"));
+    assert!(c.functions.contains_key("get-product"));
+}
+
+#[test]
+fn a_package_without_either_source_is_an_error_to_read() {
+    let manifest = "[package]\nname = \"plain\"\nversion = \"0.1.0\"\n\n[package.metadata.docs.rs]\nall-features = true\n";
+    let dir = tree("plain", &[("Cargo.toml", manifest), ("src/main.rs", "")]);
+    let error = load_package(&dir).unwrap_err();
+    assert!(matches!(error, Error::ConfigRead { .. }), "{error}");
+}
+
+#[test]
+fn bad_cargo_lambda_metadata_is_refused_at_its_line_with_a_fix() {
+    const HEAD: &str = "[package]\nname = \"fn\"\nversion = \"0.1.0\"\n\n";
+    // (manifest after HEAD, extra files, file the error names, line, column, needle)
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        usize,
+        usize,
+        &'a str,
+    );
+    let cases: &[Case] = &[
+        (
+            "[package.metadata.lambda.deploy]\nmemory = \"big\"\n",
+            &[],
+            "Cargo.toml",
+            6,
+            10,
+            "`memory` = \"big\" must be a whole number of MB from 128 to 10240, like `memory = 512`",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nmemory = 64\n",
+            &[],
+            "Cargo.toml",
+            6,
+            10,
+            "from 128 to 10240",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\ntimeout = 2.5\n",
+            &[],
+            "Cargo.toml",
+            6,
+            11,
+            "`timeout` = 2.5 must be a whole number of seconds from 1 to 900, like `timeout = 30`",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\ntimeout = 901\n",
+            &[],
+            "Cargo.toml",
+            6,
+            11,
+            "from 1 to 900",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv = [\"A=1\",\n  \"FOO\"]\n",
+            &[],
+            "Cargo.toml",
+            7,
+            3,
+            "`deploy.env` item \"FOO\" is not KEY=value (cargo-lambda refuses it too); write it like \"FOO=value\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv = [\"EMPTY=\"]\n",
+            &[],
+            "Cargo.toml",
+            6,
+            8,
+            "write it like \"EMPTY=value\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv = [3]\n",
+            &[],
+            "Cargo.toml",
+            6,
+            8,
+            "`env` item 3 must be a string like \"KEY=value\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv = { PORT = 8080 }\n",
+            &[],
+            "Cargo.toml",
+            6,
+            16,
+            "`env.PORT` = 8080 must be a string; write PORT = \"8080\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv = \"A=1\"\n",
+            &[],
+            "Cargo.toml",
+            6,
+            7,
+            "expected a list like [\"KEY=value\"] or a table like { KEY = \"value\" }",
+        ),
+        (
+            "[package.metadata.lambda.env]\nDEBUG = true\n",
+            &[],
+            "Cargo.toml",
+            6,
+            9,
+            "`DEBUG` = true must be a string; write DEBUG = \"true\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv_file = \".env.missing\"\n",
+            &[],
+            "Cargo.toml",
+            6,
+            12,
+            "create it, or fix the path (relative to the Cargo.toml that names it)",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nenv_file = \".env\"\n",
+            &[(".env", "OK=1\nnot a variable\n")],
+            ".env",
+            2,
+            1,
+            "\"not a variable\" is not KEY=value",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\ntracing = \"on\"\n",
+            &[],
+            "Cargo.toml",
+            6,
+            11,
+            "must be \"active\" or \"passthrough\"",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nname = 7\n",
+            &[],
+            "Cargo.toml",
+            6,
+            8,
+            "`name` = 7 must be a string, like `name = \"my-function\"`",
+        ),
+        (
+            "[package.metadata.lambda.bin.fnn.env]\nA = \"1\"\n",
+            &[],
+            "Cargo.toml",
+            5,
+            30,
+            "package `fn` has no binary `fnn` (its binaries: fn); name the table after one of them, or add the `[[bin]]`",
+        ),
+        (
+            "[[bin]]\nname = \"a\"\npath = \"src/main.rs\"\n[[bin]]\nname = \"b\"\npath = \"src/b.rs\"\n[package.metadata.lambda.deploy]\nname = \"same\"\n",
+            &[],
+            "Cargo.toml",
+            12,
+            8,
+            "give each its own `name` under `[package.metadata.lambda.bin.<binary>.deploy]`",
+        ),
+        (
+            "autobins = false\n[package.metadata.lambda.env]\nA = \"1\"\n",
+            &[],
+            "Cargo.toml",
+            5,
+            19,
+            "has no binary to run as a function; add `src/main.rs` or a `[[bin]]`",
+        ),
+        (
+            "[package.metadata.lambda.deploy]\nmemory = 512\n",
+            &[("lambda-test.toml", "[functions.fn]\nmemory_size = 100\n")],
+            "lambda-test.toml",
+            2,
+            15,
+            "`memory_size` = 100 must be between 128 and 10240 MB",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (n, (manifest, extra, file, line, column, needle)) in cases.iter().enumerate() {
+        // `autobins` belongs to [package]: such a case starts with it.
+        let text = format!("{HEAD}{manifest}");
+        let text = text.replacen("\n\nautobins", "\nautobins", 1);
+        let mut files = vec![("Cargo.toml", text.as_str()), ("src/main.rs", "")];
+        files.extend(extra.iter().copied());
+        let dir = tree(&format!("bad-{n}"), &files);
+        let message = match load_package(&dir) {
+            Ok(_) => {
+                failures.push(format!("accepted:\n{text}"));
+                continue;
+            }
+            Err(e) => e.to_string(),
+        };
+        let at = format!(
+            "invalid {}: line {line}, column {column}: ",
+            dir.join(file).display()
+        );
+        if !message.starts_with(&at) || !message.contains(needle) {
+            failures.push(format!(
+                "{text:?}\n  want {at:?} and {needle:?}\n  got  {message}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_cargo_lambda_example_is_read_as_deployed() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/cargo-lambda-fn");
+    assert!(!example.join(crate::CONFIG_FILE_NAME).exists());
+    let c = load_package(&example).unwrap();
+    let v = &c.functions["order-status"].latest;
+    assert_eq!(v.code, Code::Bin("order-status".into()));
+    assert_eq!(v.memory_size, 256);
+    assert_eq!(v.timeout, Duration::from_secs(2));
+    assert_eq!(v.environment["TABLE_NAME"], "orders");
+    assert_eq!(v.environment["STAGE"], "production");
+}
+
+#[test]
+fn a_package_that_is_its_own_workspace_root_reads_both_tables() {
+    let manifest = r#"[package]
+name = "root-fn"
+version = "0.1.0"
+
+[workspace]
+
+[workspace.metadata.lambda.deploy]
+memory = 2048
+timeout = 60
+
+[package.metadata.lambda.deploy]
+timeout = 15
+"#;
+    let dir = tree("own-root", &[("Cargo.toml", manifest), ("src/main.rs", "")]);
+    let v = &load_package(&dir).unwrap().functions["root-fn"].latest;
+    assert_eq!(v.memory_size, 2048);
+    assert_eq!(v.timeout, Duration::from_secs(15));
+}

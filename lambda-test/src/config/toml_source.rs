@@ -215,7 +215,8 @@ impl<'de> Deserialize<'de> for AliasValue {
 }
 
 impl TomlSource {
-    fn origin(&self, span: Range<usize>) -> Origin {
+    // Shared with the other TOML-based source (cargo_lambda.rs): positions in the same way.
+    pub(super) fn origin(&self, span: Range<usize>) -> Origin {
         let offset = span.start.min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let line_start = self.line_starts[line - 1];
@@ -231,7 +232,7 @@ impl TomlSource {
         }
     }
 
-    fn sourced<T>(&self, spanned: Spanned<T>) -> Sourced<T> {
+    pub(super) fn sourced<T>(&self, spanned: Spanned<T>) -> Sourced<T> {
         let origin = self.origin(spanned.span());
         Sourced {
             value: spanned.into_inner(),
@@ -239,7 +240,7 @@ impl TomlSource {
         }
     }
 
-    fn invalid(&self, span: Option<Range<usize>>, message: String) -> Error {
+    pub(super) fn invalid(&self, span: Option<Range<usize>>, message: String) -> Error {
         match span {
             Some(span) => Invalid::new(&self.origin(span), message).into(),
             None => Error::ConfigInvalid {
@@ -249,7 +250,12 @@ impl TomlSource {
         }
     }
 
-    fn dir(&self) -> PathBuf {
+    /// The text.
+    pub(super) fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub(super) fn dir(&self) -> PathBuf {
         self.path
             .parent()
             .map_or_else(|| PathBuf::from("/"), Path::to_owned)
@@ -448,7 +454,7 @@ struct Settings {
 }
 
 impl<T> Sourced<T> {
-    fn map<U>(self, f: impl FnOnce(T) -> U) -> Sourced<U> {
+    pub(super) fn map<U>(self, f: impl FnOnce(T) -> U) -> Sourced<U> {
         Sourced {
             value: f(self.value),
             origin: self.origin,

@@ -130,6 +130,10 @@ pub fn state_dir(package_dir: &Path, config: &Config, binaries: &[PathBuf]) -> P
     let mut hasher = std::hash::DefaultHasher::new();
     (env!("CARGO_PKG_VERSION"), PROTOCOL, package_dir).hash(&mut hasher);
     std::fs::read(&config.path).ok().hash(&mut hasher);
+    // cargo-lambda's metadata is a source too: a changed Cargo.toml is another config.
+    std::fs::read(package_dir.join("Cargo.toml"))
+        .ok()
+        .hash(&mut hasher);
     match std::env::var("NEXTEST_RUN_ID") {
         // Every process of a nextest run, whichever test executable it is, shares the server.
         Ok(run) => run.hash(&mut hasher),
