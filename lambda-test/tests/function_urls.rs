@@ -505,3 +505,44 @@ async fn a_stream_that_breaks_off_is_cut_short() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("first\n"));
 }
+
+/// `lambda-test serve` prints each Function URL after its banner, and the URL answers.
+#[tokio::test]
+async fn serve_prints_each_function_url() {
+    use std::io::BufRead as _;
+    let dir = support::temp_dir();
+    let config = dir.join("lambda-test.toml");
+    std::fs::write(
+        &config,
+        support::config_text(
+            "[functions.probe]\nbin = \"probe\"\n[functions.probe.url]\ninvoke_mode = \"RESPONSE_STREAM\"\n[functions.plain]\nbin = \"probe\"\n",
+        ),
+    )
+    .unwrap();
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_lambda-test"))
+        .args(["serve", "--port", "0", "--quiet", "--config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let banner = lines.next().unwrap().unwrap();
+    let endpoint = banner.rsplit(" at ").next().unwrap().to_owned();
+    let url_line = lines.next().unwrap().unwrap();
+    assert_eq!(
+        url_line,
+        format!(
+            "lambda-test: Function URL of probe (NONE, RESPONSE_STREAM): {endpoint}/lambda-url/probe/"
+        )
+    );
+    let url = url_line.rsplit(": ").next().unwrap().to_owned();
+    let output = tokio::process::Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{url}hello"))
+        .output()
+        .await
+        .unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "200");
+}

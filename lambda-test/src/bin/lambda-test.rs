@@ -3,6 +3,7 @@
 //! ```text
 //! lambda-test serve --config lambda-test.toml --port 9001
 //! aws lambda invoke --endpoint-url http://127.0.0.1:9001 --function-name greeter out.json
+//! curl http://127.0.0.1:9001/lambda-url/greeter/hello   # a function with a [functions.greeter.url]
 //! ```
 
 use std::io::Write as _;
@@ -65,6 +66,15 @@ async fn serve(config_path: PathBuf, address: SocketAddr, quiet: bool) -> ExitCo
         }
     };
     let functions: Vec<String> = config.functions.keys().cloned().collect();
+    let urls: Vec<(String, String)> = config
+        .functions
+        .values()
+        .filter_map(|f| {
+            let url = f.url.as_ref()?;
+            let mode = format!("{}, {}", url.auth_type, url.invoke_mode);
+            Some((f.name.clone(), mode))
+        })
+        .collect();
     let mut options = Options::default();
     options.log_invocations = !quiet;
     let emulator = match Emulator::start_with(config, address, options).await {
@@ -84,6 +94,13 @@ async fn serve(config_path: PathBuf, address: SocketAddr, quiet: bool) -> ExitCo
         functions.join(", "),
         emulator.endpoint()
     );
+    // After the banner, which scripts wait for: one line per Function URL.
+    for (name, mode) in &urls {
+        println!(
+            "lambda-test: Function URL of {name} ({mode}): {}/lambda-url/{name}/",
+            emulator.endpoint()
+        );
+    }
     let _ = std::io::stdout().flush();
 
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
