@@ -20,7 +20,7 @@
 //! timeout = 3                      # seconds (default 3)
 //! memory_size = 128                # MB (default 128), reported in REPORT lines
 //! handler = "bootstrap"            # `_HANDLER`
-//! environment = { GREETING = "Hello" }
+//! environment = { GREETING = "Hello" }   # not what Lambda reserves (AWS_REGION, ...) nor `_...`
 //! reserved_concurrency = 4         # more concurrent invocations get 429
 //! allow = ["ci"]                   # who may invoke (default: anyone)
 //! logging = { format = "JSON", application_level = "INFO", system_level = "INFO", log_group = "/aws/lambda/greeter" }
@@ -104,8 +104,8 @@ pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
     Alias, ApplicationLogLevel, Architecture, Code, Config, Cors, EmulatorSettings, Function,
-    FunctionUrl, LogFormat, Logging, Principal, SystemLogLevel, UrlAuthType, UrlInvokeMode,
-    Version, WeightedVersion,
+    FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES, SystemLogLevel, UrlAuthType,
+    UrlInvokeMode, Version, WeightedVersion,
 };
 pub(crate) use toml_source::TomlSource;
 

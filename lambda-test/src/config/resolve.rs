@@ -176,6 +176,14 @@ fn resolve_function(
             format!("function `{name}` needs `bin` (a [[bin]] of this package) or `command`"),
         ));
     }
+    check_environment(&f.origin, &context, &f.latest.environment)?;
+    for (number, v) in &f.versions {
+        let context = format!(
+            "function `{name}` version {number} (line {})",
+            v.origin.line
+        );
+        check_environment(&v.origin, &context, &v.settings.environment)?;
+    }
     let latest = resolve_version(name, "$LATEST", &context, &f.latest, None, base_dir)?;
     let versions = resolve_versions(name, &f, base_dir)?;
     let mut aliases = BTreeMap::new();
@@ -266,6 +274,42 @@ fn resolve_url(
     };
     url.cors = u.cors.map(|c| c.value);
     Ok(url)
+}
+
+/// A function's own variables may not set what Lambda reserves (CreateFunction refuses
+/// them), nor start with `_` (Lambda drops those).
+fn check_environment(
+    origin: &Origin,
+    context: &str,
+    environment: &BTreeMap<String, String>,
+) -> Result<(), Invalid> {
+    for name in environment.keys() {
+        if model::RESERVED_VARIABLES.contains(&name.as_str()) {
+            return Err(Invalid::new(
+                origin,
+                format!(
+                    "{context}: `environment` sets {name}, which Lambda reserves and sets itself (CreateFunction refuses it); remove it{}",
+                    if name.starts_with("AWS_ACCESS_KEY")
+                        || name == "AWS_SECRET_ACCESS_KEY"
+                        || name == "AWS_SESSION_TOKEN"
+                    {
+                        ". A function that calls AWS gets its credentials from its role on AWS; locally, point it at a local AWS-compatible server with AWS_ENDPOINT_URL, which needs none"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if name.starts_with('_') {
+            return Err(Invalid::new(
+                origin,
+                format!(
+                    "{context}: `environment` sets {name}: names starting with `_` are Lambda's own, and it drops the function's; rename it"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Every entry of an `allow` list names a declared principal (by name or ARN) or is `"*"`.

@@ -1087,3 +1087,30 @@ timeout = 15
     assert_eq!(v.memory_size, 2048);
     assert_eq!(v.timeout, Duration::from_secs(15));
 }
+
+#[test]
+fn reserved_and_underscore_variables_are_refused() {
+    check_all(&[
+        (
+            "[functions.f]\nbin = \"f\"\nenvironment = { AWS_REGION = \"eu-west-1\" }\n",
+            1,
+            12,
+            "`environment` sets AWS_REGION, which Lambda reserves and sets itself",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\n[functions.f.versions.1]\nenvironment = { AWS_ACCESS_KEY_ID = \"A\" }\n",
+            3,
+            23,
+            "locally, point it at a local AWS-compatible server with AWS_ENDPOINT_URL",
+        ),
+        (
+            "[functions.f]\nbin = \"f\"\nenvironment = { _SECRET = \"x\" }\n",
+            1,
+            12,
+            "names starting with `_` are Lambda's own",
+        ),
+    ]);
+    // What AWS lets a function replace is its to set.
+    let c = parse("[functions.f]\nbin = \"f\"\nenvironment = { TZ = \"Europe/Paris\", AWS_ENDPOINT_URL = \"http://127.0.0.1:5000\" }\n").unwrap();
+    assert_eq!(c.functions["f"].latest.environment["TZ"], "Europe/Paris");
+}

@@ -239,6 +239,7 @@ fn settings_for(
         handler: version.handler.clone(),
         region: config.emulator.region.clone(),
         account_id: config.emulator.account_id.clone(),
+        logging: version.logging.clone(),
     };
     (settings, lookup)
 }

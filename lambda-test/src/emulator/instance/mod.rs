@@ -52,6 +52,8 @@ pub struct VersionSettings {
     pub region: String,
     /// Account id, for ARNs.
     pub account_id: String,
+    /// Logging controls: `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, the log group.
+    pub logging: crate::config::Logging,
 }
 
 /// One invocation handed to an instance.

@@ -167,13 +167,31 @@ fn watch_exit(mut child: tokio::process::Child) -> watch::Receiver<Option<ExitSt
     exit
 }
 
-/// The environment of lambda-api.md 8.9, then the function's own variables.
+/// The variables Lambda sets that a function's own may replace (RIE's `overridable` set,
+/// lambda-extensions.md 3.2 and 4.2).
+const OVERRIDABLE: &[&str] = &[
+    "AWS_LAMBDA_LOG_FORMAT",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "AWS_XRAY_CONTEXT_MISSING",
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "LANG",
+    "LD_LIBRARY_PATH",
+    "PATH",
+    "TZ",
+];
+
+/// The environment a function gets on AWS (lambda-extensions.md 4), then the function's own
+/// variables where AWS lets them replace Lambda's.
 ///
-/// The host environment is not inherited, except `PATH` and `HOME` (a local process needs
-/// them to find interpreters) and `LD_LIBRARY_PATH`.
+/// Nothing of the host's environment reaches the function but `PATH` and `LD_LIBRARY_PATH`
+/// (a local process needs them to find its interpreter and libraries). No `HOME` and no
+/// `AWS_*` of the host: an AWS SDK inside the function finds no credentials, config file or
+/// profile of the developer's, and reaches real AWS only with what its definition gives it.
+/// Instance metadata is switched off (`AWS_EC2_METADATA_DISABLED`), so such an SDK fails at
+/// once instead of waiting for an endpoint that is not there.
 fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
-    for inherited in ["PATH", "HOME", "LD_LIBRARY_PATH"] {
+    for inherited in ["PATH", "LD_LIBRARY_PATH"] {
         if let Ok(v) = std::env::var(inherited) {
             env.insert(inherited.to_owned(), v);
         }
@@ -185,6 +203,26 @@ fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap
         settings.version,
         uuid::Uuid::new_v4().simple()
     );
+    let logging = &settings.logging;
+    let json = logging.format == crate::config::LogFormat::Json;
+    for (k, v) in [
+        ("LANG", "en_US.UTF-8".to_owned()),
+        ("TZ", ":UTC".to_owned()),
+        ("AWS_LAMBDA_LOG_FORMAT", logging.format.to_string()),
+        ("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR".to_owned()),
+        ("AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129:2000".to_owned()),
+    ] {
+        env.insert(k.to_owned(), v);
+    }
+    if json {
+        env.insert(
+            "AWS_LAMBDA_LOG_LEVEL".to_owned(),
+            logging.application_level.to_string(),
+        );
+    }
+    // The function's own variables: they replace the overridable ones above, never the
+    // reserved ones below (which the config refuses them to set).
+    env.extend(settings.environment.clone());
     let task_root = settings.task_root.display().to_string();
     for (k, v) in [
         ("AWS_LAMBDA_RUNTIME_API", runtime_api.to_owned()),
@@ -195,19 +233,24 @@ fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
             settings.memory_size.to_string(),
         ),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", logging.log_group.clone()),
         ("AWS_LAMBDA_LOG_STREAM_NAME", stream),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
         ("AWS_REGION", settings.region.clone()),
         ("AWS_DEFAULT_REGION", settings.region.clone()),
         ("LAMBDA_TASK_ROOT", task_root),
         ("LAMBDA_RUNTIME_DIR", "/var/runtime".to_owned()),
-        ("LANG", "en_US.UTF-8".to_owned()),
-        ("TZ", ":UTC".to_owned()),
+        ("_AWS_XRAY_DAEMON_ADDRESS", "169.254.79.129".to_owned()),
+        ("_AWS_XRAY_DAEMON_PORT", "2000".to_owned()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
     ] {
         env.insert(k.to_owned(), v);
     }
-    env.extend(settings.environment.clone());
+    debug_assert!(
+        OVERRIDABLE
+            .iter()
+            .all(|k| !crate::config::RESERVED_VARIABLES.contains(k))
+    );
     env
 }
 
@@ -239,6 +282,75 @@ pub(super) fn exit_reason(status: Option<ExitStatus>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn settings(environment: &[(&str, &str)], json: bool) -> VersionSettings {
+        let mut logging = crate::config::Logging::defaults("f");
+        if json {
+            logging.format = crate::config::LogFormat::Json;
+            logging.application_level = crate::config::ApplicationLogLevel::Debug;
+            logging.log_group = "/custom/f".to_owned();
+        }
+        VersionSettings {
+            function_name: "f".into(),
+            version: "1".into(),
+            program: "/bin/true".into(),
+            args: Vec::new(),
+            task_root: "/pkg".into(),
+            environment: environment
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            timeout: std::time::Duration::from_secs(3),
+            memory_size: 256,
+            handler: "bootstrap".into(),
+            region: "eu-west-1".into(),
+            account_id: "123456789012".into(),
+            logging,
+        }
+    }
+
+    #[test]
+    fn the_environment_is_lambdas_and_nothing_of_the_hosts() {
+        let env = lambda_environment(
+            &settings(&[("TABLE", "orders"), ("TZ", "Europe/Paris")], false),
+            "127.0.0.1:9",
+        );
+        for (k, v) in [
+            ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "f"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "1"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/f"),
+            ("AWS_LAMBDA_LOG_FORMAT", "Text"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("LAMBDA_TASK_ROOT", "/pkg"),
+            ("_HANDLER", "bootstrap"),
+            ("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("TABLE", "orders"),
+            // Overridable: the function's own wins.
+            ("TZ", "Europe/Paris"),
+        ] {
+            assert_eq!(env.get(k).map(String::as_str), Some(v), "{k}");
+        }
+        assert!(env["AWS_LAMBDA_LOG_STREAM_NAME"].contains("/[1]"));
+        assert!(
+            !env.contains_key("AWS_LAMBDA_LOG_LEVEL"),
+            "Text has no level"
+        );
+        for host in ["HOME", "USER", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "CARGO"] {
+            assert!(!env.contains_key(host), "{host} leaked in");
+        }
+    }
+
+    #[test]
+    fn json_logging_sets_the_format_level_and_group() {
+        let env = lambda_environment(&settings(&[], true), "127.0.0.1:9");
+        assert_eq!(env["AWS_LAMBDA_LOG_FORMAT"], "JSON");
+        assert_eq!(env["AWS_LAMBDA_LOG_LEVEL"], "DEBUG");
+        assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/custom/f");
+    }
 
     #[test]
     fn exit_reasons_use_go_wording() {
