@@ -75,10 +75,14 @@ impl TailLog {
         Ok(TailLog::parse(&String::from_utf8_lossy(&bytes)))
     }
 
-    /// Parses decoded log text.
+    /// Parses decoded log text, in the Text format (`START`/`REPORT` lines) or the JSON one
+    /// (`platform.*` records, lambda-extensions.md 3.3).
     pub fn parse(raw: &str) -> TailLog {
         let mut text = raw;
-        let truncated = !(text.is_empty() || text.starts_with("START RequestId: "));
+        let first = text.lines().next().unwrap_or_default();
+        let truncated = !(text.is_empty()
+            || first.starts_with("START RequestId: ")
+            || platform_record(first).is_some());
         if truncated {
             text = text.split_once('\n').map_or("", |(_, rest)| rest);
         }
@@ -88,6 +92,10 @@ impl TailLog {
             let line = line.trim_end_matches('\r');
             if let Some(rest) = line.strip_prefix("REPORT RequestId: ") {
                 report = Report::parse(rest);
+            } else if let Some((kind, record)) = platform_record(line) {
+                if kind == "platform.report" {
+                    report = Report::from_record(&record);
+                }
             } else if !PLATFORM_PREFIXES.iter().any(|p| line.starts_with(p)) {
                 lines.push(line.to_owned());
             }
@@ -101,7 +109,49 @@ impl TailLog {
     }
 }
 
+/// A JSON platform record's type and record (`{"time", "type": "platform.…", "record"}`).
+fn platform_record(line: &str) -> Option<(String, serde_json::Value)> {
+    if !line.starts_with('{') || !line.contains("\"platform.") {
+        return None;
+    }
+    let mut value: serde_json::Value = serde_json::from_str(line).ok()?;
+    let kind = value.get("type")?.as_str()?.to_owned();
+    kind.starts_with("platform.").then(|| {
+        (
+            kind,
+            value
+                .get_mut("record")
+                .map(serde_json::Value::take)
+                .unwrap_or_default(),
+        )
+    })
+}
+
 impl Report {
+    /// A `platform.report` record's measurements.
+    fn from_record(record: &serde_json::Value) -> Option<Report> {
+        let metrics = record.get("metrics")?;
+        let number = |key: &str| metrics.get(key).and_then(serde_json::Value::as_f64);
+        let status = record
+            .get("status")
+            .and_then(serde_json::Value::as_str)
+            .filter(|s| *s != "success")
+            .map(str::to_owned);
+        Some(Report {
+            request_id: record.get("requestId")?.as_str()?.to_owned(),
+            duration_ms: number("durationMs")?,
+            billed_duration_ms: number("billedDurationMs").unwrap_or(0.0) as u64,
+            memory_size_mb: number("memorySizeMB").unwrap_or(0.0) as u64,
+            max_memory_used_mb: number("maxMemoryUsedMB").unwrap_or(0.0) as u64,
+            init_duration_ms: number("initDurationMs"),
+            status,
+            error_type: record
+                .get("errorType")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
     /// Parses what follows `REPORT RequestId: `.
     fn parse(rest: &str) -> Option<Report> {
         let mut fields = rest.split('\t');
@@ -138,6 +188,32 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_platform_records_are_read_and_left_out_of_the_lines() {
+        let log = super::TailLog::parse(concat!(
+            r#"{"time":"2026-01-01T00:00:00.000Z","type":"platform.start","record":{"requestId":"1","version":"$LATEST"}}"#,
+            "\n",
+            r#"{"level":"INFO","fields":{"message":"hello"}}"#,
+            "\nplain line\n",
+            r#"{"time":"2026-01-01T00:00:00.010Z","type":"platform.report","record":{"requestId":"1","metrics":{"durationMs":3.5,"billedDurationMs":4,"memorySizeMB":128,"maxMemoryUsedMB":36,"initDurationMs":20.25},"status":"timeout"}}"#,
+            "\n"
+        ));
+        assert!(!log.truncated);
+        assert_eq!(
+            log.lines,
+            [
+                r#"{"level":"INFO","fields":{"message":"hello"}}"#,
+                "plain line"
+            ]
+        );
+        let report = log.report.unwrap();
+        assert_eq!(report.request_id, "1");
+        assert_eq!(report.duration_ms, 3.5);
+        assert_eq!(report.max_memory_used_mb, 36);
+        assert_eq!(report.init_duration_ms, Some(20.25));
+        assert_eq!(report.status.as_deref(), Some("timeout"));
+    }
+
     use super::*;
 
     const LOG: &str = "START RequestId: 0d1f Version: $LATEST\ngreeting Bob\nEND RequestId: 0d1f\nREPORT RequestId: 0d1f\tDuration: 3.01 ms\tBilled Duration: 4 ms\tMemory Size: 128 MB\tMax Memory Used: 36 MB\tInit Duration: 110.10 ms\t\n";

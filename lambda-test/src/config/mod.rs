@@ -26,7 +26,8 @@
 //! logging = { format = "JSON", application_level = "INFO", system_level = "INFO", log_group = "/aws/lambda/greeter" }
 //! #   AWS's LoggingConfig: format "Text" (default) or "JSON"; application_level TRACE, DEBUG,
 //! #   INFO, WARN, ERROR or FATAL and system_level DEBUG, INFO or WARN (JSON only, default
-//! #   INFO); log_group (default /aws/lambda/<name>). Checked and kept; logs are Text for now.
+//! #   INFO); log_group (default /aws/lambda/<name>). JSON writes platform.* records, the
+//! #   runtime gets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
 //!
 //! [functions.greeter.versions.1]   # a published version: $LATEST's settings with overrides
 //! environment = { GREETING = "Hi" }  # merged over $LATEST's; `logging` merges key by key

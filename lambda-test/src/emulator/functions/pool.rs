@@ -194,7 +194,7 @@ impl VersionPool {
     /// The answer when the entrypoint cannot be started (lambda-api.md 5.6).
     fn invalid_entrypoint(&self, id: &str, reason: &str) -> StreamingInvocation {
         let error_type = "Runtime.InvalidEntrypoint";
-        let mut log = InvocationLog::new(LogFormat::default());
+        let mut log = InvocationLog::new(LogFormat::of(&self.settings.logging));
         log.event(PlatformEvent::Start {
             request_id: id,
             version: &self.settings.version,

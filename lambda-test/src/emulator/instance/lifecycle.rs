@@ -65,7 +65,7 @@ impl Instance {
         let cold = self.served == 0;
         self.served += 1;
         self.log_wanted = invoke.log_wanted;
-        let mut log = InvocationLog::new(LogFormat::default());
+        let mut log = InvocationLog::new(LogFormat::of(&self.settings.logging));
         let init_duration = if cold {
             match self.await_init(&invoke.request_id, log).await {
                 Ok((init_duration, unused_log)) => {

@@ -4,10 +4,12 @@
 //! [`InvocationLog`]; a [`LogFormat`] picks the [`Renderer`] of the events.
 
 mod capture;
+mod json;
 mod platform;
 mod text;
 
 pub use capture::LogCapture;
+pub use json::Json;
 pub use platform::{
     InvocationReport, PlatformEvent, Renderer, ReportStatus, error_message, timeout_message,
 };
@@ -28,13 +30,27 @@ pub enum LogFormat {
     /// `START`/`END`/`REPORT` text lines.
     #[default]
     Text,
+    /// `platform.*` JSON records, filtered by the system log level.
+    Json(crate::config::SystemLogLevel),
 }
 
 impl LogFormat {
+    /// The format a function's logging controls choose.
+    pub fn of(logging: &crate::config::Logging) -> LogFormat {
+        match logging.format {
+            crate::config::LogFormat::Text => LogFormat::Text,
+            crate::config::LogFormat::Json => LogFormat::Json(logging.system_level),
+        }
+    }
+
     /// The renderer of this format's platform events.
     pub fn renderer(self) -> &'static dyn Renderer {
+        use crate::config::SystemLogLevel;
         match self {
             LogFormat::Text => &Text,
+            LogFormat::Json(SystemLogLevel::Debug) => &Json::DEBUG,
+            LogFormat::Json(SystemLogLevel::Info) => &Json::INFO,
+            LogFormat::Json(SystemLogLevel::Warn) => &Json::WARN,
         }
     }
 }
