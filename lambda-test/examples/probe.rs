@@ -71,6 +71,12 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
         "exit" => std::process::exit(number("code") as i32),
         "abort" => std::process::abort(),
         "sleep" => tokio::time::sleep(std::time::Duration::from_millis(number("ms"))).await,
+        "allocate" => {
+            // Touched, so resident: `mb` MiB held for `ms` milliseconds.
+            let held = vec![1u8; number("mb") as usize * 1024 * 1024];
+            tokio::time::sleep(std::time::Duration::from_millis(number("ms"))).await;
+            return Ok(json!({ "held_mb": held.len() / (1024 * 1024) }));
+        }
         "respond_bytes" => return Ok(Value::String("x".repeat(number("bytes") as usize))),
         "log_bytes" => {
             let line = "y".repeat(99);

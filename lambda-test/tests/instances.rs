@@ -174,3 +174,61 @@ async fn answers_without_a_tail_reuse_the_instance_that_is_still_ending() {
     assert_eq!(pids.len(), 1, "one instance served them all");
     assert_eq!(served, (1..=20).collect::<Vec<_>>());
 }
+
+/// A function whose memory grows past its `memory_size` is killed as Lambda's sandbox kills
+/// it: `Runtime.OutOfMemory`, `Max Memory Used` at the limit, and the next invocation cold.
+/// Under the limit, the same allocation runs.
+#[tokio::test]
+async fn memory_past_the_limit_is_out_of_memory() {
+    let (_emulator, client) =
+        start("[functions.small]\nbin = \"probe\"\ntimeout = 5\nmemory_size = 128\n").await;
+    let invoke = |payload: Value| {
+        let client = client.clone();
+        async move {
+            client
+                .invoke()
+                .function_name("small")
+                .payload(Blob::new(payload.to_string()))
+                .log_type(aws_sdk_lambda::types::LogType::Tail)
+                .send()
+                .await
+                .expect("invoke")
+        }
+    };
+    let tail = |out: &aws_sdk_lambda::operation::invoke::InvokeOutput| {
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            out.log_result().unwrap(),
+        )
+        .unwrap();
+        String::from_utf8(bytes).unwrap()
+    };
+    let fits = invoke(json!({"action": "allocate", "mb": 32, "ms": 100})).await;
+    assert_eq!(fits.function_error(), None, "{}", tail(&fits));
+
+    let out = invoke(json!({"action": "allocate", "mb": 300, "ms": 2000})).await;
+    assert_eq!(out.function_error(), Some("Unhandled"));
+    let document: Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(document["errorType"], "Runtime.OutOfMemory");
+    assert!(
+        document["errorMessage"]
+            .as_str()
+            .unwrap()
+            .ends_with("Error: Runtime exited with error: signal: killed"),
+        "{document}"
+    );
+    let log = tail(&out);
+    assert!(log.contains("\nRuntime.OutOfMemory\n"), "{log}");
+    let report = log.lines().find(|l| l.starts_with("REPORT")).unwrap();
+    assert!(report.contains("Max Memory Used: 128 MB"), "{report}");
+    assert!(
+        report.ends_with("Status: error\tError Type: Runtime.OutOfMemory"),
+        "{report}"
+    );
+
+    let next = invoke(json!({})).await;
+    assert!(
+        tail(&next).contains("Init Duration"),
+        "the next start is cold"
+    );
+}

@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use tokio::sync::oneshot;
 use tokio::time::sleep_until;
 
+use super::memory;
 use super::process::exit_reason;
 use super::{Answer, Finished, Instance, Invoke};
 use crate::emulator::logs::{
@@ -183,10 +184,12 @@ impl Instance {
         result: oneshot::Receiver<RuntimeResult>,
     ) -> (Answer, Pending) {
         let mut exit = self.exit.clone();
+        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
         let answer = tokio::select! {
             r = result => r.ok(),
             _ = exit.wait_for(Option::is_some) => None,
             () = sleep_until(run.deadline) => return failed(self.timed_out(run)),
+            () = memory => return failed(self.out_of_memory(run)),
         };
         let error = |document: Bytes, run: Run| {
             let duration = run.started(self).elapsed();
@@ -218,10 +221,12 @@ impl Instance {
     /// deadline.
     async fn drain(&mut self, run: Run, mut ended: BodyEnded) -> Finished {
         let mut exit = self.exit.clone();
+        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
         let end = tokio::select! {
             end = ended.wait() => Some(end),
             _ = exit.wait_for(Option::is_some) => None,
             () = sleep_until(run.deadline) => return self.timed_out(run),
+            () = memory => return self.out_of_memory(run),
         };
         // The process is gone, so its connection is: the body ends at once.
         let end = match end {
@@ -261,6 +266,30 @@ impl Instance {
         self.kill();
         let timeout = self.settings.timeout;
         self.conclude(run, Ending::Timeout, timeout)
+    }
+
+    /// The process's memory passed the function's `memory_size`: it is killed, as Lambda's
+    /// sandbox kills it (`Runtime.OutOfMemory`, `Max Memory Used` at the limit), and the next
+    /// invocation starts cold.
+    fn out_of_memory(&mut self, mut run: Run) -> Finished {
+        let reason = "Runtime exited with error: signal: killed";
+        let error_type = "Runtime.OutOfMemory";
+        run.log.output(&self.output.take());
+        run.log.event(PlatformEvent::RuntimeError {
+            request_id: &run.request_id,
+            reason,
+            error_type,
+        });
+        self.kill();
+        // It was stopped at the limit: REPORT shows the limit, as AWS's does.
+        self.max_memory_mb = u64::from(self.settings.memory_size);
+        let message = logs::error_message(&run.request_id, reason);
+        let ending = Ending::Failed {
+            error_type: error_type.to_owned(),
+            document: ErrorDocument::new(error_type, message).to_bytes(),
+        };
+        let duration = run.started(self).elapsed();
+        self.conclude(run, ending, duration)
     }
 
     /// Init did not end within [`INIT_TIMEOUT`].
@@ -359,7 +388,8 @@ impl Instance {
             request_id: id,
             duration,
             memory_size_mb: self.settings.memory_size,
-            max_memory_used_mb: self.max_memory_mb,
+            // The sandbox's cgroup caps memory at the limit: AWS never reports more.
+            max_memory_used_mb: self.max_memory_mb.min(u64::from(self.settings.memory_size)),
             init_duration: run.init_duration,
             status,
         }));
