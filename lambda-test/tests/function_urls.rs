@@ -546,3 +546,105 @@ async fn serve_prints_each_function_url() {
     let _ = serve.wait();
     assert_eq!(String::from_utf8_lossy(&output.stdout), "200");
 }
+
+/// `lambda-test serve` with Function URLs, and Python's urllib (and botocore's signer) as the
+/// client: `tests/python/url_client.py`, from `.venv` (`./scripts/test-all` installs it).
+struct Served {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl Served {
+    fn start() -> Served {
+        use std::io::BufRead as _;
+        let dir = support::temp_dir();
+        let config = dir.join("lambda-test.toml");
+        std::fs::write(&config, support::config_text(FUNCTIONS)).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lambda-test"))
+            .args(["serve", "--port", "0", "--quiet", "--config"])
+            .arg(&config)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let banner = lines.next().unwrap().unwrap();
+        let endpoint = banner.rsplit(" at ").next().unwrap().to_owned();
+        // The URL lines follow; nothing else is printed.
+        std::thread::spawn(move || lines.for_each(drop));
+        Served { child, endpoint }
+    }
+
+    fn python(&self, args: &[&str]) -> Value {
+        let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap();
+        let python = workspace.join(".venv/bin/python");
+        assert!(
+            python.is_file(),
+            "{} is missing: run ./scripts/test-all, which installs the Python peers into .venv",
+            python.display()
+        );
+        let output = std::process::Command::new(python)
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/python/url_client.py"
+            ))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "url_client.py {args:?}: {output:?}"
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn python_clients_get_buffered_streamed_and_signed_answers() {
+    let served = Served::start();
+    let url =
+        |function: &str, path: &str| format!("{}/lambda-url/{function}{path}", served.endpoint);
+
+    let got = served.python(&["get", &url("probe", "/items?id=3")]);
+    assert_eq!(got["status"], 200);
+    let echo: Value = serde_json::from_str(got["body"].as_str().unwrap()).unwrap();
+    assert_eq!(echo["event"]["rawPath"], "/items");
+    assert_eq!(echo["event"]["queryStringParameters"], json!({"id": "3"}));
+    assert!(
+        echo["event"]["headers"]["user-agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("Python-urllib/")
+    );
+
+    let failed = served.python(&["get", &url("probe", "/"), r#"{"action":"error"}"#]);
+    assert_eq!(failed["status"], 502);
+    assert_eq!(failed["body"], "Internal Server Error");
+
+    let gate = support::temp_dir().join("gate");
+    let streamed = served.python(&["stream", &url("streamer", "/"), gate.to_str().unwrap()]);
+    assert_eq!(streamed["status"], 200);
+    assert_eq!(streamed["content_type"], "text/plain");
+    assert_eq!(streamed["first"], "first\n");
+    assert_eq!(streamed["gate_was_shut_at_first_chunk"], true);
+    assert_eq!(streamed["body"], "first\nlast\n");
+
+    let signed = served.python(&["signed", &url("private", "/me"), "AKIDWEB", "web-secret"]);
+    assert_eq!(signed["status"], 200, "{signed}");
+    let echo: Value = serde_json::from_str(signed["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        echo["event"]["requestContext"]["authorizer"]["iam"]["userArn"],
+        "arn:aws:iam::123456789012:role/web"
+    );
+    let refused = served.python(&["signed", &url("private", "/me"), "AKIDWEB", "wrong"]);
+    assert_eq!(refused["status"], 403);
+    assert_eq!(refused["body"], r#"{"Message":"Forbidden"}"#);
+}
