@@ -49,6 +49,8 @@ struct Server {
     child: Child,
     address: String,
     dir: PathBuf,
+    /// What the server wrote to stderr, shown when a test fails.
+    stderr: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Server {
@@ -74,7 +76,7 @@ impl Server {
             .args(["--port", "0", "--quiet"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("failed to start lambda-test serve");
         let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
@@ -82,6 +84,12 @@ impl Server {
         stdout.read_line(&mut banner).expect("read the banner");
         // Kept open and drained: the server must never write into a closed pipe.
         std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr_pipe.read_to_string(&mut text);
+            text
+        });
         let address = banner
             .trim_end()
             .rsplit_once(" at http://")
@@ -91,6 +99,7 @@ impl Server {
             child,
             address,
             dir,
+            stderr: Some(stderr),
         }
     }
 
@@ -128,7 +137,14 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
-        if !std::thread::panicking() {
+        if std::thread::panicking() {
+            if let Some(stderr) = self.stderr.take() {
+                eprintln!(
+                    "lambda-test serve's stderr:\n{}",
+                    stderr.join().unwrap_or_default()
+                );
+            }
+        } else {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
     }
@@ -193,18 +209,24 @@ fn waits_for_an_event(pid: u32) -> Option<bool> {
     Some(sleeping_in(pid)? == recvfrom)
 }
 
-/// Samples [`waits_to_send`] for `period`: true when the process waited to send throughout
-/// the second half of it (the buffers on the way fill within the first half).
-fn held_back_for(pid: u32, period: Duration) -> Option<bool> {
-    let started = Instant::now();
-    let mut samples = Vec::new();
-    while started.elapsed() < period {
-        if started.elapsed() > period / 2 {
-            samples.push(waits_to_send(pid)?);
+/// Watches a process whose reader has stopped reading: true once it has slept in `sendto`
+/// for `settled` without a break (the buffers on the way are full and nothing drains them),
+/// false if that never happens within 10 s.
+fn held_back_within(pid: u32, settled: Duration) -> Option<bool> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut waiting_since = None;
+    while Instant::now() < deadline {
+        if waits_to_send(pid)? {
+            let since = *waiting_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= settled {
+                return Some(true);
+            }
+        } else {
+            waiting_since = None;
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
-    Some(!samples.is_empty() && samples.iter().all(|&waiting| waiting))
+    Some(false)
 }
 
 /// The parent pid, from `/proc/<pid>/stat`.
@@ -521,10 +543,10 @@ fn the_instance(server: &Server) -> u32 {
 // The tests
 // ---------------------------------------------------------------------------------------------
 
-/// 200 MB to a caller that reads 64 KiB at a time with a pause after each read, and stops for
-/// 600 ms on the way: every byte arrives, in order, the server's memory stays within
-/// [`MAX_GROWTH`] of where it began, and during the stop the function is held back (it waits
-/// for room to send) rather than the server taking in what it writes.
+/// 200 MB to a caller that reads 64 KiB at a time with a pause after each read, and stops once
+/// on the way until the function has waited 300 ms to send: every byte arrives, in order, the
+/// server's memory stays within [`MAX_GROWTH`] of where it began, and during the stop the
+/// function is held back rather than the server taking in what it writes.
 #[test]
 fn a_slow_reader_holds_the_function_back_and_the_server_memory_stays_bounded() {
     let server = Server::start("slow-reader", None);
@@ -551,7 +573,7 @@ fn a_slow_reader_holds_the_function_back_and_the_server_memory_stays_bounded() {
             _ => break invoke_complete(&message),
         }
         if held_back.is_none() && expected.received > 50 * MIB {
-            held_back = Some(held_back_for(instance, Duration::from_millis(600)));
+            held_back = Some(held_back_within(instance, Duration::from_millis(300)));
         }
     };
     let elapsed = started.elapsed();
@@ -617,7 +639,7 @@ fn hang_up_mid_stream(server: &Server, size: u64) -> u32 {
     }
     let instance = the_instance(server);
     assert_ne!(
-        held_back_for(instance, Duration::from_millis(400)),
+        held_back_within(instance, Duration::from_millis(300)),
         Some(false),
         "the function kept writing to a reader that stopped"
     );
