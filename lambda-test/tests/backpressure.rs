@@ -7,8 +7,9 @@
 //! (`aws-smithy-eventstream`'s decoder, which checks every CRC) and compares the joined
 //! payload with what the `probe` example's streaming mode (`PROBE_STREAM`) writes:
 //! `first\n`, `size` bytes of `x` in 64 KiB chunks, `last\n`. Memory is read from
-//! `/proc/<pid>/status` (`VmRSS`, `VmHWM`) of the server, and what the function has written so
-//! far from `/proc/<pid>/io` (`wchar`) of its process.
+//! `/proc/<pid>/status` (`VmRSS`, `VmHWM`) of the server. Whether the function is held back is
+//! read from `/proc/<pid>/syscall` of its process: a blocking TCP send with no room left sleeps
+//! in `sendto` (its `wchar` in `/proc/<pid>/io` would not tell: socket sends do not count).
 
 mod support;
 
@@ -35,8 +36,8 @@ const STREAM_BYTES: u64 = 200_000_000;
 /// buffers and allocator slack come to a few MiB; a server that buffered would need 200 MB.
 const MAX_GROWTH: u64 = 64 * MIB;
 
-/// How long a paced read waits after each read of at most 64 KiB: 200 MB in about 3 to 4 s,
-/// slower than the function writes.
+/// How long a paced read waits after each read of at most 64 KiB: at most 64 MB/s, slower
+/// than the function writes (200 MB take 5 to 7 s in a debug build on 2 busy cores).
 const PACE: Duration = Duration::from_millis(1);
 
 // ---------------------------------------------------------------------------------------------
