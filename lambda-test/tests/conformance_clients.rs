@@ -1842,7 +1842,15 @@ fn boto3_invoke_with_response_stream_reports_errors_in_invoke_complete() {
         serde_json::from_str(complete["ErrorDetails"].as_str().expect("ErrorDetails"))
             .expect("an error document");
     assert_eq!(details["errorType"], "Runtime.ExitError", "{details:#}");
-    assert_eq!(crashed["payload"], "first\n");
+    // The probe writes `first\n` and exits at once. Under load the server can see the exit
+    // before it read that chunk off the runtime's connection, and then forwards none of it.
+    // Only a prefix is certain here; tests/streaming.rs shows the chunk arriving when the crash
+    // waits for it.
+    let before_crash = crashed["payload"].as_str().expect("a payload");
+    assert!(
+        "first\n".starts_with(before_crash),
+        "at most what the function wrote: {before_crash:?}"
+    );
     let log = complete["LogResult"].as_str().expect("a decoded tail");
     let tail = parse_tail(log, request_id(crashed), "$LATEST", 256);
     assert!(
