@@ -1602,3 +1602,369 @@ fn serve_runs_functions_with_a_relative_config_path() {
     );
     assert_eq!(run.outfile_json()["event"], json!({"relative": true}));
 }
+
+// ---------------------------------------------------------------------------------------------
+// InvokeWithResponseStream (issue #11)
+// ---------------------------------------------------------------------------------------------
+
+/// `streamer`: the probe's streaming runtime (`PROBE_STREAM`: `first\n`, `size` bytes of `x`,
+/// `last\n`, with the ending the event asks for), with version 1 and alias `live` -> 1;
+/// `buffered`: the probe as a buffered function.
+fn streaming_config_toml() -> String {
+    let probe = toml_path(&probe_bin());
+    format!(
+        r#"[emulator]
+region = "{REGION}"
+account_id = "{ACCOUNT}"
+
+[functions.streamer]
+bin = {probe}
+timeout = 5
+memory_size = 256
+environment = {{ PROBE_STREAM = "1" }}
+
+[functions.streamer.versions.1]
+environment = {{ PROBE_STREAM = "1" }}
+
+[functions.streamer.aliases]
+live = "1"
+
+[functions.buffered]
+bin = {probe}
+timeout = 5
+"#
+    )
+}
+
+impl Server {
+    /// A server of [`streaming_config_toml`]'s functions, started as [`Server::launch`] starts
+    /// one of the standard config's.
+    fn start_streaming(name: &str) -> Server {
+        let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let dir = tmp.join(format!("conformance-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("failed to create the test directory");
+        let config = dir.join("lambda-test.toml");
+        std::fs::write(&config, streaming_config_toml()).expect("failed to write the config");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lambda-test"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .args(["--port", "0"])
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("failed to start lambda-test serve");
+        let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut banner = String::new();
+        stdout.read_line(&mut banner).expect("read the banner");
+        std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr_pipe.read_to_string(&mut text);
+            text
+        });
+        let banner = banner.trim_end().to_owned();
+        let endpoint = banner
+            .rsplit_once(" at ")
+            .map(|(_, endpoint)| endpoint.to_owned())
+            .unwrap_or_else(|| panic!("unexpected first line of lambda-test serve: {banner:?}"));
+        Server {
+            child,
+            endpoint,
+            banner,
+            dir,
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Runs `calls` (`invoke_with_response_stream` keyword arguments, `Payload` as text)
+    /// through boto3, in order; one result per call (see `tests/python/stream_boto3.py`).
+    fn boto3_stream(&self, calls: Value) -> Vec<Value> {
+        let expected = calls.as_array().map_or(0, Vec::len);
+        let input = json!({"endpoint": self.endpoint, "calls": calls});
+        let mut command = Command::new(venv_bin("python"));
+        command
+            .arg(python_dir().join("stream_boto3.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        python_env(&mut command, &self.dir);
+        let mut child = command.spawn().expect("failed to run python");
+        child
+            .stdin
+            .take()
+            .expect("piped stdin")
+            .write_all(input.to_string().as_bytes())
+            .expect("failed to write to the boto3 driver");
+        let output = child.wait_with_output().expect("the boto3 driver failed");
+        assert!(
+            output.status.success(),
+            "the boto3 driver failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "the boto3 driver printed no JSON list ({e}): {}",
+                String::from_utf8_lossy(&output.stdout)
+            )
+        });
+        assert_eq!(results.len(), expected, "one result per call");
+        results
+    }
+}
+
+/// What the probe's streaming runtime writes for `size`: chunk boundaries are the server's and
+/// boto3's business, so only the joined payload is compared.
+fn streamed_payload(size: usize) -> String {
+    format!("first\n{}last\n", "x".repeat(size))
+}
+
+/// A stream boto3 read to its end: the events are chunks and then exactly one
+/// `InvokeComplete`, last; its members.
+fn stream_complete(result: &Value) -> &serde_json::Map<String, Value> {
+    assert_eq!(result["status"], 200, "{result:#}");
+    let events: Vec<&str> = result["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a stream: {result:#}"))
+        .iter()
+        .map(|e| e.as_str().expect("an event name"))
+        .collect();
+    let (last, chunks) = events.split_last().expect("at least the InvokeComplete");
+    assert_eq!(*last, "InvokeComplete", "{events:?}");
+    assert!(chunks.iter().all(|e| *e == "PayloadChunk"), "{events:?}");
+    assert_eq!(result["chunks"].as_u64(), Some(chunks.len() as u64));
+    result["complete"]
+        .as_object()
+        .unwrap_or_else(|| panic!("InvokeComplete members: {result:#}"))
+}
+
+/// boto3's `invoke_with_response_stream`, parsed by botocore's own event-stream reader: the
+/// chunks join to what the function wrote, one `InvokeComplete` ends the stream (with the
+/// tail when asked for), and the response carries `StatusCode`, `ExecutedVersion` and the
+/// function's content type as `ResponseStreamContentType`. A buffered function streams its
+/// whole response, as JSON.
+#[test]
+fn boto3_invoke_with_response_stream_joins_chunks_and_ends_with_invoke_complete() {
+    let server = Server::start_streaming("boto3-stream");
+    let size = 300_000;
+    let results = server.boto3_stream(json!([
+        {"FunctionName": "streamer", "LogType": "Tail",
+         "Payload": json!({"size": size}).to_string()},
+        {"FunctionName": "streamer", "Qualifier": "live", "Payload": "{}"},
+        {"FunctionName": arn("buffered"), "Payload": r#"{"from":"boto3"}"#},
+    ]));
+
+    let tail = &results[0];
+    let complete = stream_complete(tail);
+    assert_eq!(
+        keys(tail),
+        ["ExecutedVersion", "ResponseStreamContentType", "StatusCode"]
+    );
+    assert_eq!(
+        tail["response"],
+        json!({"StatusCode": 200, "ExecutedVersion": "$LATEST", "ResponseStreamContentType": "text/plain"})
+    );
+    assert_eq!(
+        tail["payload"].as_str(),
+        Some(streamed_payload(size).as_str()),
+        "the joined chunks"
+    );
+    assert_eq!(
+        complete.keys().collect::<Vec<_>>(),
+        ["LogResult"],
+        "no error: {complete:?}"
+    );
+    let log = complete["LogResult"].as_str().expect("a decoded tail");
+    let tail_log = parse_tail(log, request_id(tail), "$LATEST", 256);
+    assert!(tail_log.cold(), "{tail_log:?}");
+    assert_eq!(
+        tail_log.output,
+        ["probe: streamed, the Runtime API answered HTTP/1.1 202 Accepted"]
+    );
+
+    // An alias: the version it points to is reported; no tail without LogType.
+    let live = &results[1];
+    assert!(
+        stream_complete(live).is_empty(),
+        "InvokeComplete of a success without a tail is empty: {live:#}"
+    );
+    assert_eq!(live["response"]["ExecutedVersion"], "1");
+    assert_eq!(live["payload"].as_str(), Some(streamed_payload(0).as_str()));
+
+    // A buffered function through the streaming API: its whole response, as JSON.
+    let buffered = &results[2];
+    assert!(stream_complete(buffered).is_empty(), "{buffered:#}");
+    assert_eq!(
+        buffered["response"]["ResponseStreamContentType"],
+        "application/json"
+    );
+    let echoed = payload(buffered);
+    assert_eq!(echoed["event"], json!({"from": "boto3"}));
+    assert_eq!(echoed["request_id"], request_id(buffered));
+}
+
+/// Errors as boto3 reports them in a stream: after the first byte the status is 200 and the
+/// error is in `InvokeComplete`'s `ErrorCode`/`ErrorDetails`. Error trailers give their own
+/// type and decoded body; a crash mid-stream and an `/error` before any byte are `Unhandled`,
+/// with the error document buffered Invoke returns.
+#[test]
+fn boto3_invoke_with_response_stream_reports_errors_in_invoke_complete() {
+    let server = Server::start_streaming("boto3-stream-errors");
+    let results = server.boto3_stream(json!([
+        {"FunctionName": "streamer", "Payload": r#"{"end":"trailer","size":70000}"#},
+        {"FunctionName": "streamer", "LogType": "Tail", "Payload": r#"{"end":"exit"}"#},
+        {"FunctionName": "streamer", "Payload": r#"{"error_first":true}"#},
+    ]));
+
+    let trailer = &results[0];
+    let complete = stream_complete(trailer);
+    assert_eq!(complete["ErrorCode"], "Runtime.StreamError", "{trailer:#}");
+    let details: Value =
+        serde_json::from_str(complete["ErrorDetails"].as_str().expect("ErrorDetails"))
+            .expect("ErrorDetails is the decoded error body");
+    assert_eq!(
+        details,
+        json!({"errorMessage": "stream broke", "errorType": "Runtime.StreamError"})
+    );
+    assert_eq!(
+        trailer["payload"].as_str(),
+        Some(format!("first\n{}", "x".repeat(70_000)).as_str()),
+        "what came before the error"
+    );
+
+    let crashed = &results[1];
+    let complete = stream_complete(crashed);
+    assert_eq!(complete["ErrorCode"], "Unhandled", "{crashed:#}");
+    let details: Value =
+        serde_json::from_str(complete["ErrorDetails"].as_str().expect("ErrorDetails"))
+            .expect("an error document");
+    assert_eq!(details["errorType"], "Runtime.ExitError", "{details:#}");
+    // The probe writes `first\n` and exits at once. Under load the server can see the exit
+    // before it read that chunk off the runtime's connection, and then forwards none of it.
+    // Only a prefix is certain here; tests/streaming.rs shows the chunk arriving when the crash
+    // waits for it.
+    let before_crash = crashed["payload"].as_str().expect("a payload");
+    assert!(
+        "first\n".starts_with(before_crash),
+        "at most what the function wrote: {before_crash:?}"
+    );
+    let log = complete["LogResult"].as_str().expect("a decoded tail");
+    let tail = parse_tail(log, request_id(crashed), "$LATEST", 256);
+    assert!(
+        tail.report
+            .ends_with("Status: error\tError Type: Runtime.ExitError"),
+        "{tail:?}"
+    );
+
+    let failed_first = &results[2];
+    let complete = stream_complete(failed_first);
+    assert_eq!(complete["ErrorCode"], "Unhandled", "{failed_first:#}");
+    let details: Value =
+        serde_json::from_str(complete["ErrorDetails"].as_str().expect("ErrorDetails"))
+            .expect("an error document");
+    assert_eq!(
+        details,
+        json!({"errorType": "StreamSetupError", "errorMessage": "could not start the stream"})
+    );
+    assert_eq!(failed_first["payload_len"], 0, "{failed_first:#}");
+    assert_eq!(
+        failed_first["response"]["ResponseStreamContentType"],
+        "application/json"
+    );
+}
+
+/// DryRun is a 204 with no event; a missing function and a malformed name are the errors
+/// botocore models (`ResourceNotFoundException` 404, `ValidationException` 400); `Event` is
+/// not an invocation type of this operation. botocore does not check enum values on the
+/// client, so boto3 itself sends `InvocationType='Event'` and the server refuses it.
+#[test]
+fn boto3_invoke_with_response_stream_dry_run_bad_names_and_event() {
+    let server = Server::start_streaming("boto3-stream-refused");
+    let marker = server.dir.join("dry-run-ran");
+    let results = server.boto3_stream(json!([
+        {"FunctionName": "streamer", "InvocationType": "DryRun",
+         "Payload": json!({"record": marker}).to_string()},
+        {"FunctionName": "nope", "Payload": "{}"},
+        {"FunctionName": "no such!", "Payload": "{}"},
+        {"FunctionName": "streamer", "InvocationType": "Event", "Payload": "{}"},
+    ]));
+
+    let dry = &results[0];
+    assert_eq!(dry["status"], 204, "{dry:#}");
+    assert_eq!(dry["response"], json!({"StatusCode": 204}));
+    assert_eq!(dry["events"], json!([]), "no event for a DryRun");
+
+    let missing = &results[1];
+    assert_eq!(missing["status"], 404, "{missing:#}");
+    assert_eq!(missing["error"]["code"], "ResourceNotFoundException");
+    assert_eq!(
+        missing["error"]["message"],
+        format!("Function not found: {}:$LATEST", arn("nope"))
+    );
+    assert_eq!(
+        header(missing, "x-amzn-errortype"),
+        Some("ResourceNotFoundException")
+    );
+
+    let malformed = &results[2];
+    assert_eq!(malformed["status"], 400, "{malformed:#}");
+    assert_eq!(malformed["error"]["code"], "ValidationException");
+    assert!(
+        malformed["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(
+                "1 validation error detected: Value 'no such!' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+            )),
+        "{malformed:#}"
+    );
+
+    let event = &results[3];
+    assert_eq!(event["status"], 400, "{event:#}");
+    assert_eq!(event["error"]["code"], "ValidationException");
+    assert_eq!(
+        event["error"]["message"],
+        "1 validation error detected: Value 'Event' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]"
+    );
+}
+
+/// The AWS CLI v1 has no `lambda invoke-with-response-stream`: awscli removes the command
+/// (`awscli/customizations/removals.py`, with the other event-stream operations v1 cannot
+/// print), so there is no CLI peer to run the streaming route against (checked with
+/// aws-cli/1.46.3, botocore 1.43.62). This test pins that down: it fails once the installed
+/// CLI has the command, and then a conformance test of the real command belongs here.
+#[test]
+fn aws_cli_v1_has_no_invoke_with_response_stream() {
+    let server = Server::start_streaming("cli-stream");
+    let mut command = Command::new(venv_bin("aws"));
+    command
+        .args(["lambda", "invoke-with-response-stream"])
+        .args(["--endpoint-url", &server.endpoint, "--region", REGION])
+        .args(["--function-name", "streamer", "--payload", "{}"])
+        .arg(server.dir.join("cli-stream-out"))
+        .stdin(Stdio::null());
+    python_env(&mut command, &server.dir);
+    let output = command.output().expect("failed to run the AWS CLI");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let version = Command::new(venv_bin("aws"))
+        .arg("--version")
+        .output()
+        .expect("aws --version");
+    let version = String::from_utf8_lossy(&version.stdout).into_owned()
+        + &String::from_utf8_lossy(&version.stderr);
+    assert!(version.starts_with("aws-cli/1."), "{version}");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the CLI's usage error, not a call ({version}): {stderr}"
+    );
+    assert!(
+        stderr.contains("Invalid choice, valid choices are:")
+            && !stderr.contains("invoke-with-response-stream "),
+        "{version} has no such command: {stderr}"
+    );
+    assert!(!server.dir.join("cli-stream-out").exists());
+}
