@@ -699,9 +699,6 @@ fn a_reader_that_stops_and_hangs_up_leaves_no_stuck_instance_or_orphan() {
 /// until it ends (stream.rs's own doc says so): with `reserved_concurrency = 1` the next caller
 /// is throttled (429) until the abandoned stream drained, then served by the same, warm instance.
 #[test]
-#[ignore = "lambda-test serve frees the slot as soon as the caller hangs up (stream.rs: `forward` \
-            returns on the failed send and the spawned task drops the slot), so a second, cold \
-            instance starts beside the draining one; un-ignore once the slot is held to the end"]
 fn a_hung_up_invocation_holds_its_concurrency_slot_until_it_ends() {
     let server = Server::start("hang-up-slot", Some(1));
     let instance = hang_up_mid_stream(&server, 64 * MIB);

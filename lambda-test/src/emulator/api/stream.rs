@@ -150,7 +150,9 @@ async fn forward(started: StreamingInvocation, mut out: Sender<Bytes>, log_wante
                 if out.send_data(payload_chunk(chunk)).await.is_err() {
                     // The caller hung up. Dropping the body lets the runtime write on into
                     // nothing, so the invocation ends as it would have and its instance
-                    // stays warm.
+                    // stays warm; it counts against the function's concurrency until then.
+                    drop(body);
+                    finished.wait().await;
                     return;
                 }
             }
