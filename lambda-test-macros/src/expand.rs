@@ -125,6 +125,7 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
     if let Some(file) = args.str("payload_file")
         && args.key("payload").is_none()
         && args.key("events").is_none()
+        && !args::REQUEST_KEYS.iter().any(|k| args.key(k).is_some())
     {
         check_file("payload_file", file, errors);
     }
@@ -627,6 +628,37 @@ mod tests {
         assert!(text.contains("run_expect_error"), "{text}");
         assert!(text.contains("refused (__lambda_test_error)"), "{text}");
         assert!(!text.contains("assert_yaml_snapshot"), "{text}");
+    }
+
+    #[test]
+    fn request_keys_become_builder_calls() {
+        let file = expand_fn(
+            quote!(
+                function = "api",
+                http = "POST /orders?dry_run=1",
+                headers = { "content-type" = "application/json", "x-tag" = "t" },
+                cookies = ["a=1", "b=2"],
+                body_file = "Cargo.toml",
+                integration = "alb"
+            ),
+            quote!(
+                async fn orders() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        for call in [
+            ". http (\"POST /orders?dry_run=1\")",
+            ". header (\"content-type\" , \"application/json\")",
+            ". header (\"x-tag\" , \"t\")",
+            ". cookie (\"a=1\")",
+            ". cookie (\"b=2\")",
+            ". body_file (\"Cargo.toml\" , :: core :: include_bytes !",
+            ". integration (\"alb\")",
+        ] {
+            assert!(text.contains(call), "{call} in {text}");
+        }
+        // The request builds the payload: no payload call.
+        assert!(!text.contains(". payload"), "{text}");
     }
 
     #[test]

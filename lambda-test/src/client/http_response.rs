@@ -87,15 +87,12 @@ impl HttpResponseRecord {
                 Value::Null => continue,
                 _ => return None,
             };
+            let values = values.iter().map(scalar_text).collect::<Option<Vec<_>>>()?;
             let entry = merged.entry(name.to_ascii_lowercase()).or_default();
-            for value in values {
-                let value = scalar_text(&value)?;
-                // API Gateway sends a name in both maps once; a function that fills both with the
-                // same value (lambda_http does, for ALB) means it once.
-                if !entry.contains(&value) {
-                    entry.push(value);
-                }
-            }
+            // API Gateway's rule: a name-value pair in both maps appears once, from
+            // `multiValueHeaders`.
+            entry.retain(|single| !values.contains(single));
+            entry.extend(values);
         }
         let mut cookies = match response.get("cookies") {
             None | Some(Value::Null) => Vec::new(),
@@ -257,7 +254,7 @@ mod tests {
         let record = parse(json!({
             "statusCode": 200,
             "headers": {"Content-Type": "application/json", "X-Id": "3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c", "Date": "Wed, 02 Dec 2026 13:00:00 GMT"},
-            "multiValueHeaders": {"vary": ["origin", "accept"], "content-type": ["application/json"]},
+            "multiValueHeaders": {"vary": ["origin", "accept"], "content-type": ["application/json"], "x-n": ["1", "1"]},
             "body": "{\"ok\":true}",
         }))
         .unwrap();
@@ -273,6 +270,8 @@ mod tests {
                 ("date", "[date]"),
                 ("vary", "origin,accept"),
                 ("x-id", "[request-id]"),
+                // Repeated within `multiValueHeaders`, a value is kept twice.
+                ("x-n", "1,1"),
             ]
         );
         assert_eq!(record.body, json!({"ok": true}));
