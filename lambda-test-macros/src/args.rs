@@ -853,11 +853,10 @@ fn validate_request(args: &Args, errors: &mut Errors) {
     }
     for cookie in args.list("cookies").unwrap_or_default() {
         let value = cookie.value();
-        if !value
+        let has_name = value
             .split_once('=')
-            .is_some_and(|(name, _)| !name.trim().is_empty())
-            || value.contains(';')
-        {
+            .is_some_and(|(name, _)| !name.trim().is_empty());
+        if !has_name || value.contains(';') {
             errors.at(
                 cookie,
                 "a cookie is one `name=value`, like `\"session=abc\"`",

@@ -367,12 +367,7 @@ impl HttpRequest {
         let domain = format!("{API_ID}.execute-api.{REGION}.amazonaws.com");
         let (body, is_base64_encoded) = self.event_body();
         let all_headers = self.header_map(&domain, false, false)?;
-        let mut last_headers = HeaderMap::new();
-        for name in all_headers.keys() {
-            if let Some(last) = all_headers.get_all(name).iter().last() {
-                last_headers.insert(name.clone(), last.clone());
-            }
-        }
+        let last_headers = last_values(&all_headers);
         let mut identity = ApiGatewayRequestIdentity::default();
         identity.source_ip = Some(SOURCE_IP.to_owned());
         identity.user_agent = Some(self.user_agent());
@@ -422,13 +417,7 @@ impl HttpRequest {
         // value of a repeated name, and a repeated header's last value.
         event.query_string_parameters = QueryMap::from(self.last_query(false));
         let all = self.header_map("lambda-test.elb.amazonaws.com", false, false)?;
-        let mut headers = HeaderMap::new();
-        for name in all.keys() {
-            if let Some(last) = all.get_all(name).iter().last() {
-                headers.insert(name.clone(), last.clone());
-            }
-        }
-        event.headers = headers;
+        event.headers = last_values(&all);
         event.request_context = context;
         event.body = Some(body.unwrap_or_default());
         event.is_base64_encoded = is_base64_encoded;
@@ -443,6 +432,17 @@ impl HttpRequest {
             .map_or(USER_AGENT, |(_, v)| v.as_str())
             .to_owned()
     }
+}
+
+/// Each name's last value: what payload 1.0's `headers` holds beside `multiValueHeaders`.
+fn last_values(all: &HeaderMap) -> HeaderMap {
+    let mut last = HeaderMap::new();
+    for name in all.keys() {
+        if let Some(value) = all.get_all(name).iter().next_back() {
+            last.insert(name.clone(), value.clone());
+        }
+    }
+    last
 }
 
 /// Whether a body of this content type is sent as text.
