@@ -19,6 +19,8 @@ pub enum Kind {
     StrList,
     /// `{ "regex" = "replacement", ... }` or `["regex", ...]`.
     Redact,
+    /// `{ "name" = "value", ... }`.
+    StrMap,
 }
 
 /// Every key, in the order the reference documents them.
@@ -30,6 +32,12 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("payload", Kind::Str),
     ("payload_file", Kind::Str),
     ("events", Kind::Str),
+    ("http", Kind::Str),
+    ("headers", Kind::StrMap),
+    ("cookies", Kind::StrList),
+    ("body", Kind::Str),
+    ("body_file", Kind::Str),
+    ("integration", Kind::Str),
     ("invocation_type", Kind::Str),
     ("dry_run", Kind::Bool),
     ("stream", Kind::Bool),
@@ -71,6 +79,27 @@ pub const INVOCATION_TYPES: &[&str] = &["RequestResponse", "Event", "DryRun"];
 /// The budget keys: each needs the REPORT line of a synchronous invocation's tail log.
 pub const BUDGETS: &[&str] = &["max_duration_ms", "max_memory_mb", "max_init_ms"];
 
+/// The keys that describe an HTTP request; each but `http` needs `http`.
+pub const REQUEST_KEYS: &[&str] = &[
+    "http",
+    "headers",
+    "cookies",
+    "body",
+    "body_file",
+    "integration",
+];
+
+/// The keys that give the payload as it is: a request key builds the payload instead.
+const PAYLOAD_KEYS: &[&str] = &["payload", "payload_file", "events"];
+
+/// The integrations a request can come through, as `integration` spells them.
+pub const INTEGRATIONS: &[&str] = &["http_api", "function_url", "rest_api", "alb"];
+
+/// The methods `http` accepts.
+const HTTP_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+];
+
 /// The keys about a response stream: each needs `stream = true`.
 pub const STREAM_KEYS: &[&str] = &["max_first_byte_ms", "stream_chunks"];
 
@@ -82,6 +111,7 @@ const CONFLICTS: &[(&str, &str, &str)] = &[
         "`qualifiers` already makes one test per qualifier",
     ),
     ("payload", "payload_file", "a test sends one payload"),
+    ("body", "body_file", "a request has one body"),
     (
         "payload",
         "events",
@@ -167,6 +197,8 @@ pub enum Value {
     StrList(Vec<LitStr>),
     /// Redaction rules: pattern and optional replacement.
     Redact(Vec<(LitStr, Option<LitStr>)>),
+    /// Names and values.
+    StrMap(Vec<(LitStr, LitStr)>),
 }
 
 /// The validated arguments, in the order they were written.
@@ -227,6 +259,14 @@ impl Args {
         match self.get(key)? {
             Value::StrList(l) => Some(l),
             _ => None,
+        }
+    }
+
+    /// A map of strings (`headers`); empty when absent.
+    pub fn map(&self, key: &str) -> &[(LitStr, LitStr)] {
+        match self.get(key) {
+            Some(Value::StrMap(entries)) => entries,
+            _ => &[],
         }
     }
 
@@ -396,6 +436,9 @@ fn typed(key: &str, kind: Kind, arg: &RawArg, errors: &mut Errors) -> Option<Val
         Kind::Redact => format!(
             "`{key}` takes a map of regex to replacement, like `{key} = {{ \"tok-[0-9]+\" = \"[token]\" }}`, or a list of regexes"
         ),
+        Kind::StrMap => format!(
+            "`{key}` takes a map of names to values, like `{key} = {{ \"content-type\" = \"application/json\" }}`"
+        ),
     };
     let Some(raw) = &arg.value else {
         if kind == Kind::Bool {
@@ -453,6 +496,23 @@ fn typed(key: &str, kind: Kind, arg: &RawArg, errors: &mut Errors) -> Option<Val
                 }
             }
             ok.then_some(Value::Redact(rules))
+        }
+        (Kind::StrMap, _, RawValue::Map(_, entries)) => {
+            let mut pairs = Vec::new();
+            let mut ok = true;
+            for entry in entries {
+                match (&entry.pattern, &entry.replacement) {
+                    (Lit::Str(name), Lit::Str(value)) => pairs.push((name.clone(), value.clone())),
+                    (Lit::Str(_), other) | (other, _) => {
+                        ok = false;
+                        errors.at(
+                            other,
+                            format!("`{key}` takes string literal names and values"),
+                        );
+                    }
+                }
+            }
+            ok.then_some(Value::StrMap(pairs))
         }
         _ => wrong(errors),
     }
@@ -525,6 +585,7 @@ fn validate(args: &Args, errors: &mut Errors) {
         "payload_file",
         "events",
         "ca_bundle",
+        "body_file",
     ] {
         if let Some(s) = args.str(key)
             && s.value().trim().is_empty()
@@ -715,6 +776,7 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
         );
     }
     validate_stream(args, errors);
+    validate_request(args, errors);
     let budget = BUDGETS.iter().find_map(|k| args.key(k));
     if let Some(budget) = budget {
         if let Some(log) = args.str("log")
@@ -745,6 +807,104 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
             );
         }
     }
+}
+
+/// The request keys: the request line, header names, cookies, the integration, and which
+/// keys they need or exclude.
+fn validate_request(args: &Args, errors: &mut Errors) {
+    if let Some(line) = args.str("http") {
+        if let Err(why) = check_request_line(&line.value()) {
+            errors.at(line, why);
+        }
+    } else {
+        for key in REQUEST_KEYS.iter().filter(|k| **k != "http") {
+            if let Some(ident) = args.key(key) {
+                errors.at(
+                    ident,
+                    format!(
+                        "`{key}` is part of an HTTP request: add `http = \"POST /orders\"` (method and path)"
+                    ),
+                );
+            }
+        }
+    }
+    for key in REQUEST_KEYS {
+        for payload in PAYLOAD_KEYS {
+            if args.key(key).is_some() && args.key(payload).is_some() {
+                let (first, later) = later_of(args, key, payload);
+                errors.at(
+                    args.key(later),
+                    format!(
+                        "`{first}` and `{later}` cannot be used together: a request key builds the payload"
+                    ),
+                );
+            }
+        }
+    }
+    for (name, _) in args.map("headers") {
+        let value = name.value();
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if value.is_empty() || !value.bytes().all(token) {
+            errors.at(
+                name,
+                format!("`{value}` is not a header name, like `content-type`"),
+            );
+        }
+    }
+    for cookie in args.list("cookies").unwrap_or_default() {
+        let value = cookie.value();
+        let has_name = value
+            .split_once('=')
+            .is_some_and(|(name, _)| !name.trim().is_empty());
+        if !has_name || value.contains(';') {
+            errors.at(
+                cookie,
+                "a cookie is one `name=value`, like `\"session=abc\"`",
+            );
+        }
+    }
+    if let Some(integration) = args.str("integration")
+        && !INTEGRATIONS.contains(&integration.value().as_str())
+    {
+        errors.at(
+            integration,
+            format!(
+                "unknown integration `{}`; expected one of {}",
+                integration.value(),
+                INTEGRATIONS
+                    .iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+    }
+}
+
+/// `METHOD /path?query`.
+fn check_request_line(line: &str) -> Result<(), String> {
+    let example = "like `\"POST /orders?dry_run=1\"`";
+    let Some((method, target)) = line.trim().split_once(' ') else {
+        return Err(format!("`http` is a method and a path, {example}"));
+    };
+    if !HTTP_METHODS.contains(&method) {
+        return Err(format!(
+            "`{method}` is not an HTTP method; expected one of {}",
+            HTTP_METHODS.join(", ")
+        ));
+    }
+    let target = target.trim();
+    if !target.starts_with('/') {
+        return Err(format!(
+            "the path `{target}` must start with `/`, {example}"
+        ));
+    }
+    if target.contains(char::is_whitespace) {
+        return Err(format!(
+            "the path `{target}` has a space; encode it as `%20`"
+        ));
+    }
+    Ok(())
 }
 
 /// A `query` path: fields of the snapshot record joined by `.`, each optionally followed by

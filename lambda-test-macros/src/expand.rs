@@ -112,7 +112,10 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
         .collect();
     let events_lit = args.str("events").cloned();
     // With a conflicting payload there is no test to generate: do not list the folder.
-    let conflicting = args.key("payload").is_some() || args.key("payload_file").is_some();
+    let conflicting = ["payload", "payload_file"]
+        .iter()
+        .chain(args::REQUEST_KEYS)
+        .any(|k| args.key(k).is_some());
     let events = events_lit
         .as_ref()
         .filter(|_| !conflicting)
@@ -122,8 +125,15 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
     if let Some(file) = args.str("payload_file")
         && args.key("payload").is_none()
         && args.key("events").is_none()
+        && !args::REQUEST_KEYS.iter().any(|k| args.key(k).is_some())
     {
-        check_payload_file(file, errors);
+        check_file("payload_file", file, errors);
+    }
+    if let Some(file) = args.str("body_file")
+        && args.key("body").is_none()
+        && args.key("http").is_some()
+    {
+        check_file("body_file", file, errors);
     }
     let fn_name = function.sig.ident.to_string();
     for ident in qualifiers
@@ -151,13 +161,13 @@ fn plan(args: &Args, function: &ItemFn, errors: &mut Errors) -> Plan {
     }
 }
 
-/// A missing payload file is reported here, with the path as written, rather than by
+/// A missing payload or body file is reported here, with the path as written, rather than by
 /// `include_str!` with the absolute path it resolved to.
-fn check_payload_file(file: &LitStr, errors: &mut Errors) {
+fn check_file(key: &str, file: &LitStr, errors: &mut Errors) {
     if std::path::Path::new(&file.value()).is_absolute() {
         errors.at(
             file,
-            "`payload_file` is relative to the package directory, like `\"events/order.json\"`",
+            format!("`{key}` is relative to the package directory, like `\"events/order.json\"`"),
         );
         return;
     }
@@ -168,7 +178,7 @@ fn check_payload_file(file: &LitStr, errors: &mut Errors) {
         errors.at(
             file,
             format!(
-                "`payload_file = \"{}\"` is not a file; the path is relative to the package directory (`CARGO_MANIFEST_DIR`)",
+                "`{key} = \"{}\"` is not a file; the path is relative to the package directory (`CARGO_MANIFEST_DIR`)",
                 file.value()
             ),
         );
@@ -332,6 +342,10 @@ fn test_fn(
         let include = include_file(file.span(), &file.value());
         quote!(#[cfg(not(test))] const _: &str = #include;)
     });
+    let body_file_check = args.str("body_file").map(|file| {
+        let include = include_bytes_file(file.span(), &file.value());
+        quote!(#[cfg(not(test))] const _: &[u8] = #include;)
+    });
     if let Some(q) = qualifier {
         calls.push(quote_spanned!(q.span()=> .qualifier(#q)));
     }
@@ -371,6 +385,7 @@ fn test_fn(
     let test_name = syn::ext::IdentExt::unraw(name).to_string();
     quote! {
         #file_check
+        #body_file_check
         #(#attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() #output {
@@ -403,6 +418,14 @@ fn include_file(span: Span, relative: &str) -> TokenStream {
     }
 }
 
+/// `include_bytes!` of a file relative to the package directory, spanned on the literal.
+fn include_bytes_file(span: Span, relative: &str) -> TokenStream {
+    let path = format!("/{relative}");
+    quote_spanned! {span=>
+        ::core::include_bytes!(::core::concat!(::core::env!("CARGO_MANIFEST_DIR"), #path))
+    }
+}
+
 /// One builder method per key (`qualifiers` and `events` are one test per value, each with
 /// `.qualifier()` or `.payload_file()`; `snapshot` is the assertion itself).
 fn builder_calls(args: &Args) -> Vec<TokenStream> {
@@ -419,6 +442,9 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         "profile",
         "role_arn",
         "ca_bundle",
+        "http",
+        "body",
+        "integration",
     ] {
         if let Some(v) = args.str(key) {
             let method = format_ident!("{key}", span = v.span());
@@ -427,6 +453,17 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
     }
     if let Some(file) = args.str("payload_file") {
         calls.push(payload_file_call(file.span(), &file.value()));
+    }
+    for (name, value) in args.map("headers") {
+        calls.push(quote_spanned!(name.span()=> .header(#name, #value)));
+    }
+    for cookie in args.list("cookies").unwrap_or_default() {
+        calls.push(quote_spanned!(cookie.span()=> .cookie(#cookie)));
+    }
+    if let Some(file) = args.str("body_file") {
+        let relative = file.value();
+        let include = include_bytes_file(file.span(), &relative);
+        calls.push(quote_spanned!(file.span()=> .body_file(#relative, #include)));
     }
     if let Some(t) = args.str("invocation_type") {
         let variant = Ident::new(&t.value(), t.span());
@@ -591,6 +628,37 @@ mod tests {
         assert!(text.contains("run_expect_error"), "{text}");
         assert!(text.contains("refused (__lambda_test_error)"), "{text}");
         assert!(!text.contains("assert_yaml_snapshot"), "{text}");
+    }
+
+    #[test]
+    fn request_keys_become_builder_calls() {
+        let file = expand_fn(
+            quote!(
+                function = "api",
+                http = "POST /orders?dry_run=1",
+                headers = { "content-type" = "application/json", "x-tag" = "t" },
+                cookies = ["a=1", "b=2"],
+                body_file = "Cargo.toml",
+                integration = "alb"
+            ),
+            quote!(
+                async fn orders() {}
+            ),
+        );
+        let text = file.to_token_stream().to_string();
+        for call in [
+            ". http (\"POST /orders?dry_run=1\")",
+            ". header (\"content-type\" , \"application/json\")",
+            ". header (\"x-tag\" , \"t\")",
+            ". cookie (\"a=1\")",
+            ". cookie (\"b=2\")",
+            ". body_file (\"Cargo.toml\" , :: core :: include_bytes !",
+            ". integration (\"alb\")",
+        ] {
+            assert!(text.contains(call), "{call} in {text}");
+        }
+        // The request builds the payload: no payload call.
+        assert!(!text.contains(". payload"), "{text}");
     }
 
     #[test]

@@ -112,6 +112,7 @@ mod local;
 pub const CONFIG_FILE_NAME: &str = "lambda-test.toml";
 
 pub use client::harness::{ClientOptions, Harness};
+pub use client::http_response::HttpResponseRecord;
 pub use client::invocation::{Invocation, InvocationType, LogType, THROTTLING_RETRIES};
 pub use client::outcome::{
     ErrorRecord, HttpRecord, InBodyErrorRecord, Outcome, Redactions, SnapshotRecord, StreamRecord,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::client::harness::{ClientOptions, Harness};
+use crate::client::http_event::{HttpRequest, Integration};
 use crate::client::invocation::{Invocation, InvocationType, LogType};
 use crate::client::outcome::{Outcome, Redactions, SnapshotRecord};
 use crate::client::target::Target;
@@ -26,6 +27,8 @@ pub struct TestArgs {
     qualifier: Option<String>,
     payload: Option<String>,
     payload_file: Option<String>,
+    /// The request keys: `http`, `headers`, `cookies`, `body`/`body_file`, `integration`.
+    request: Option<RequestKeys>,
     invocation_type: InvocationType,
     log: LogType,
     client_context: Option<String>,
@@ -74,6 +77,44 @@ fn compiled(pattern: &str) -> &'static regex::Regex {
         .or_insert_with(|| Box::leak(Box::new(regex)))
 }
 
+/// The request keys of a test, as written; turned into an event when the test runs.
+#[derive(Debug, Clone, Default)]
+struct RequestKeys {
+    line: String,
+    headers: Vec<(String, String)>,
+    cookies: Vec<String>,
+    body: Option<Vec<u8>>,
+    body_file: Option<String>,
+    integration: Option<String>,
+}
+
+impl RequestKeys {
+    /// The event the integration sends for this request, fresh (request id, time) each run.
+    fn event(&self) -> Result<serde_json::Value, Error> {
+        let bad = |e: String| Error::Payload(format!("`http = \"{}\"`: {e}", self.line));
+        let integration = match self.integration.as_deref() {
+            None => Integration::HttpApi,
+            Some(name) => Integration::parse(name).ok_or_else(|| {
+                bad(format!(
+                    "unknown integration `{name}`; expected one of {}",
+                    Integration::NAMES.join(", ")
+                ))
+            })?,
+        };
+        let mut request = HttpRequest::parse(&self.line).map_err(bad)?;
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        for cookie in &self.cookies {
+            request = request.cookie(cookie);
+        }
+        if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        request.event(integration).map_err(bad)
+    }
+}
+
 type Matrix = Arc<tokio::sync::OnceCell<Result<Vec<Outcome>, String>>>;
 
 /// The outcomes of `same_payload` matrices, invoked once per process and shared by the
@@ -91,6 +132,7 @@ impl TestArgs {
             qualifier: None,
             payload: None,
             payload_file: None,
+            request: None,
             invocation_type: InvocationType::RequestResponse,
             log: LogType::Tail,
             client_context: None,
@@ -155,6 +197,53 @@ impl TestArgs {
         self.payload_file = Some(path.to_owned());
         self.payload = Some(contents.to_owned());
         self
+    }
+
+    /// `http = "METHOD /path?query"` (checked at compile time): the payload is the event the
+    /// integration sends for this request.
+    pub fn http(mut self, line: &str) -> Self {
+        self.request_keys().line = line.to_owned();
+        self
+    }
+
+    /// One entry of `headers = { "name" = "value", ... }`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.request_keys()
+            .headers
+            .push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// One entry of `cookies = ["name=value", ...]`.
+    pub fn cookie(mut self, cookie: &str) -> Self {
+        self.request_keys().cookies.push(cookie.to_owned());
+        self
+    }
+
+    /// `body = "..."`.
+    pub fn body(mut self, body: &str) -> Self {
+        self.request_keys().body = Some(body.as_bytes().to_vec());
+        self
+    }
+
+    /// `body_file = "..."`: the path relative to the package and the bytes the compiler read
+    /// (`include_bytes!`).
+    pub fn body_file(mut self, path: &str, contents: &[u8]) -> Self {
+        let keys = self.request_keys();
+        keys.body = Some(contents.to_vec());
+        keys.body_file = Some(path.to_owned());
+        self
+    }
+
+    /// `integration = "http_api" | "function_url" | "rest_api" | "alb"` (checked at compile
+    /// time; `http_api` without it).
+    pub fn integration(mut self, name: &str) -> Self {
+        self.request_keys().integration = Some(name.to_owned());
+        self
+    }
+
+    fn request_keys(&mut self) -> &mut RequestKeys {
+        self.request.get_or_insert_with(RequestKeys::default)
     }
 
     /// `invocation_type = "..."`, and `dry_run = true`.
@@ -318,6 +407,16 @@ impl TestArgs {
         }
         if self.invocation_type != InvocationType::RequestResponse {
             description.push_str(&format!(" as {:?}", self.invocation_type));
+        }
+        if let Some(keys) = &self.request {
+            description.push_str(&format!(
+                " with `{}` through {}",
+                keys.line,
+                keys.integration.as_deref().unwrap_or("http_api")
+            ));
+            if let Some(file) = &keys.body_file {
+                description.push_str(&format!(" (body `{file}`)"));
+            }
         }
         match (&self.payload_file, &self.payload) {
             (Some(file), _) => description.push_str(&format!(" with `{file}`")),
@@ -639,6 +738,9 @@ impl TestArgs {
             }
             (None, Some(p)) => invocation = invocation.payload(expand_vars(p)?),
             _ => {}
+        }
+        if let Some(keys) = &self.request {
+            invocation = invocation.payload(keys.event()?.to_string());
         }
         if let Some(c) = &self.client_context {
             invocation = invocation.client_context(expand_vars(c)?);

@@ -3,6 +3,8 @@
 //! invocations go, and the process-wide harness that owns the runtime and the clients.
 
 pub(crate) mod harness;
+pub(crate) mod http_event;
+pub(crate) mod http_response;
 pub(crate) mod invocation;
 pub(crate) mod outcome;
 pub(crate) mod sdk_error;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct as _, Serializer};
 use serde_json::Value;
 
+use crate::client::http_response::HttpResponseRecord;
 use crate::client::stream::{StreamPayload, Streamed};
 use crate::client::tail_log::{Report, TailLog};
 use crate::client::target::Target;
@@ -173,11 +174,17 @@ impl Outcome {
                 .collect()
         });
         let Some(streamed) = &self.stream else {
+            // A function error's document is never a response: it shows as it is.
+            let http = match (&self.function_error, self.payload.as_deref()) {
+                (None, Some(payload)) => HttpResponseRecord::parse(payload, redactions, request_id),
+                _ => None,
+            };
             return SnapshotRecord {
                 status_code: self.status_code,
                 executed_version: self.executed_version.clone(),
                 function_error: self.function_error.clone(),
                 payload: redactions.in_payload(self.payload.as_deref(), request_id),
+                http,
                 log,
                 stream: None,
             };
@@ -189,6 +196,7 @@ impl Outcome {
             executed_version: self.executed_version.clone(),
             function_error: self.function_error.clone(),
             payload: redactions.in_payload(body, request_id),
+            http: None,
             log,
             stream: Some(StreamRecord {
                 content_type: streamed.content_type.clone(),
@@ -261,6 +269,26 @@ impl Outcome {
 ///   - greeting Bob
 /// ```
 ///
+/// When the function answered an HTTP response (a JSON object with an integer `statusCode`,
+/// what `lambda_http` returns), the record shows it as [`HttpResponseRecord`] in place of the
+/// payload; [`SnapshotRecord::payload`] and [`Outcome::payload`] keep the raw answer:
+///
+/// ```yaml
+/// status_code: 200
+/// executed_version: $LATEST
+/// function_error: ~
+/// http:
+///   status: 201
+///   headers:
+///     content-type: application/json
+///   cookies: []
+///   body:
+///     sku: A-1
+///     status: accepted
+/// log:
+///   - accepted an order
+/// ```
+///
 /// A streamed invocation (`stream = true`) has no `function_error`; its payload is the body
 /// after the HTTP prelude, and its [`StreamRecord`] adds what the stream carried:
 ///
@@ -294,6 +322,9 @@ pub struct SnapshotRecord {
     /// The payload as JSON (a string when it is not JSON, null when empty); of a streamed
     /// invocation, the body after the HTTP prelude and before an in-body error.
     pub payload: Value,
+    /// The answer read as an HTTP response, when it is a well-formed one and no function
+    /// error; shown in place of `payload`.
+    pub http: Option<HttpResponseRecord>,
     /// The function's own log lines; absent when no tail log was asked for.
     pub log: Option<Vec<String>>,
     /// What a streamed invocation adds; `None` for `Invoke`.
@@ -384,8 +415,8 @@ pub struct ErrorRecord {
     pub details: Value,
 }
 
-/// A buffered record is `status_code`, `executed_version`, `function_error`, `payload`, `log`
-/// as it has always been; a streamed one leaves out `function_error` and shows its
+/// A buffered record is `status_code`, `executed_version`, `function_error`, `payload` (or
+/// `http`), `log`; a streamed one leaves out `function_error` and shows its
 /// [`StreamRecord`] fields around the payload, each only when set.
 impl Serialize for SnapshotRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -395,7 +426,10 @@ impl Serialize for SnapshotRecord {
         match &self.stream {
             None => {
                 record.serialize_field("function_error", &self.function_error)?;
-                record.serialize_field("payload", &self.payload)?;
+                match &self.http {
+                    Some(http) => record.serialize_field("http", http)?,
+                    None => record.serialize_field("payload", &self.payload)?,
+                }
             }
             Some(stream) => {
                 if let Some(content_type) = &stream.content_type {
@@ -472,7 +506,7 @@ impl Redactions {
         self
     }
 
-    fn in_text(&self, text: &str, request_id: Option<&str>, is_log: bool) -> String {
+    pub(crate) fn in_text(&self, text: &str, request_id: Option<&str>, is_log: bool) -> String {
         let mut out = match request_id {
             Some(id) if !id.is_empty() => text.replace(id, "[request-id]"),
             _ => text.to_owned(),
@@ -501,7 +535,7 @@ impl Redactions {
         }
     }
 
-    fn in_json(&self, value: Value, request_id: Option<&str>) -> Value {
+    pub(crate) fn in_json(&self, value: Value, request_id: Option<&str>) -> Value {
         match value {
             Value::String(s) => Value::String(self.in_text(&s, request_id, false)),
             Value::Array(items) => Value::Array(
@@ -790,6 +824,32 @@ mod tests {
             json.get("http").is_none() && json.get("error").is_none(),
             "{json}"
         );
+    }
+
+    #[test]
+    fn an_http_answer_shows_as_http_unless_the_function_failed() {
+        let answer = r#"{"statusCode":201,"headers":{"content-type":"application/json"},"body":"{\"id\":\"3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c\"}"}"#;
+        let mut o = outcome(answer, "");
+        o.function_error = None;
+        let json = serde_json::to_value(o.snapshot_record()).unwrap();
+        assert_eq!(
+            json["http"],
+            serde_json::json!({
+                "status": 201,
+                "headers": {"content-type": "application/json"},
+                "cookies": [],
+                "body": {"id": "[request-id]"},
+            })
+        );
+        assert!(json.get("payload").is_none(), "{json}");
+        // The raw answer stays on the record and the outcome.
+        assert_eq!(o.snapshot_record().payload["statusCode"], 201);
+        assert_eq!(o.payload_json().unwrap()["statusCode"], 201);
+        // An error document that happens to have a `statusCode` is shown as it is.
+        o.function_error = Some("Unhandled".into());
+        let json = serde_json::to_value(o.snapshot_record()).unwrap();
+        assert!(json.get("http").is_none(), "{json}");
+        assert_eq!(json["payload"]["statusCode"], 201);
     }
 
     #[test]
