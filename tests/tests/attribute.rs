@@ -308,3 +308,39 @@ async fn stream_keys_type_check(outcome: Outcome) {
 async fn every_key_type_checks(outcome: Outcome) {
     assert_eq!(outcome.status_code, 200);
 }
+
+/// A function whose definition has a Function URL gets the Function URL's event for a
+/// request without `integration`.
+#[lambda_test(function = "probe-url", http = "GET /items?id=1", snapshot = false)]
+async fn a_function_url_function_gets_its_event_by_default(outcome: Outcome) {
+    let event = &outcome.payload_json().unwrap()["event"];
+    assert_eq!(event["rawPath"], "/items");
+    let context = &event["requestContext"];
+    assert_eq!(context["accountId"], "anonymous", "{event:#}");
+    assert!(
+        context["domainName"]
+            .as_str()
+            .unwrap()
+            .contains(".lambda-url."),
+        "{event:#}"
+    );
+}
+
+/// `integration` still chooses: the same function through the HTTP API.
+#[lambda_test(
+    function = "probe-url",
+    http = "GET /items?id=1",
+    integration = "http_api",
+    snapshot = false
+)]
+async fn integration_overrides_the_definition(outcome: Outcome) {
+    let context = &outcome.payload_json().unwrap()["event"]["requestContext"];
+    assert_ne!(context["accountId"], "anonymous", "{context:#}");
+    assert!(
+        context["domainName"]
+            .as_str()
+            .unwrap()
+            .contains(".execute-api."),
+        "{context:#}"
+    );
+}

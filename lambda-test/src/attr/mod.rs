@@ -29,6 +29,10 @@ pub struct TestArgs {
     payload_file: Option<String>,
     /// The request keys: `http`, `headers`, `cookies`, `body`/`body_file`, `integration`.
     request: Option<RequestKeys>,
+    /// The integration the request went through without `integration`: known once the
+    /// target is (a local function with a Function URL gets its event), for the snapshot's
+    /// description.
+    integration_used: std::sync::OnceLock<Integration>,
     invocation_type: InvocationType,
     log: LogType,
     client_context: Option<String>,
@@ -89,11 +93,12 @@ struct RequestKeys {
 }
 
 impl RequestKeys {
-    /// The event the integration sends for this request, fresh (request id, time) each run.
-    fn event(&self) -> Result<serde_json::Value, Error> {
+    /// The event the integration sends for this request, fresh (request id, time) each run;
+    /// without `integration`, `default`'s.
+    fn event(&self, default: Integration) -> Result<serde_json::Value, Error> {
         let bad = |e: String| Error::Payload(format!("`http = \"{}\"`: {e}", self.line));
         let integration = match self.integration.as_deref() {
-            None => Integration::HttpApi,
+            None => default,
             Some(name) => Integration::parse(name).ok_or_else(|| {
                 bad(format!(
                     "unknown integration `{name}`; expected one of {}",
@@ -133,6 +138,7 @@ impl TestArgs {
             payload: None,
             payload_file: None,
             request: None,
+            integration_used: std::sync::OnceLock::new(),
             invocation_type: InvocationType::RequestResponse,
             log: LogType::Tail,
             client_context: None,
@@ -409,10 +415,15 @@ impl TestArgs {
             description.push_str(&format!(" as {:?}", self.invocation_type));
         }
         if let Some(keys) = &self.request {
+            let default = self
+                .integration_used
+                .get()
+                .copied()
+                .unwrap_or(Integration::HttpApi);
             description.push_str(&format!(
                 " with `{}` through {}",
                 keys.line,
-                keys.integration.as_deref().unwrap_or("http_api")
+                keys.integration.as_deref().unwrap_or(default.name())
             ));
             if let Some(file) = &keys.body_file {
                 description.push_str(&format!(" (body `{file}`)"));
@@ -710,12 +721,22 @@ impl TestArgs {
         };
         let target = Target::resolve(&package_dir, endpoint_url.as_deref())?;
         let harness = Harness::global();
+        // A request goes through the HTTP API unless the function's definition says it has
+        // a Function URL (known locally; on AWS, `integration` says it).
+        #[allow(unused_mut)]
+        let mut default_integration = Integration::HttpApi;
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = &target {
             let local = harness.local(package_dir).await?;
             if let Ok(name) = crate::emulator::api::names::parse_function_name(&function) {
                 local.check_binary(&name.name)?;
+                if local.has_function_url(&name.name) {
+                    default_integration = Integration::FunctionUrl;
+                }
             }
+        }
+        if self.request.is_some() {
+            let _ = self.integration_used.set(default_integration);
         }
         let client = harness
             .client_with(&target, &self.client_options(&package_dir)?)
@@ -740,7 +761,7 @@ impl TestArgs {
             _ => {}
         }
         if let Some(keys) = &self.request {
-            invocation = invocation.payload(keys.event()?.to_string());
+            invocation = invocation.payload(keys.event(default_integration)?.to_string());
         }
         if let Some(c) = &self.client_context {
             invocation = invocation.client_context(expand_vars(c)?);

@@ -36,6 +36,16 @@ impl Integration {
     /// The attribute's names, in the order the reference lists them.
     pub(crate) const NAMES: [&'static str; 4] = ["http_api", "function_url", "rest_api", "alb"];
 
+    /// The attribute's name of this integration.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::HttpApi => "http_api",
+            Self::FunctionUrl => "function_url",
+            Self::RestApi => "rest_api",
+            Self::Alb => "alb",
+        }
+    }
+
     pub(crate) fn parse(name: &str) -> Option<Self> {
         Some(match name {
             "http_api" => Self::HttpApi,

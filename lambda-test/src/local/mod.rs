@@ -41,6 +41,8 @@ pub struct Local {
     region: String,
     /// The declared principals, whose credentials a client signs with.
     auth: crate::emulator::auth::Auth,
+    /// The functions that declare a Function URL: their requests default to its event.
+    with_url: std::collections::BTreeSet<String>,
 }
 
 enum Server {
@@ -60,6 +62,12 @@ impl Local {
         let config = crate::config::Config::load(&package_dir.join(crate::CONFIG_FILE_NAME))?;
         let auth = crate::emulator::auth::Auth::from_config(&config);
         let region = config.emulator.region.clone();
+        let with_url = config
+            .functions
+            .values()
+            .filter(|f| f.url.is_some())
+            .map(|f| f.name.clone())
+            .collect();
         let client_for = |endpoint: &str| {
             endpoint_client(
                 endpoint,
@@ -87,6 +95,7 @@ impl Local {
                     client,
                     region,
                     auth,
+                    with_url,
                 });
             }
         }
@@ -99,6 +108,7 @@ impl Local {
             client,
             region,
             auth,
+            with_url,
         })
     }
 
@@ -126,6 +136,11 @@ impl Local {
     /// The region the local Lambda answers for.
     pub fn region(&self) -> &str {
         &self.region
+    }
+
+    /// Whether `function` declares a Function URL (`[functions.<name>.url]`).
+    pub fn has_function_url(&self, function: &str) -> bool {
+        self.with_url.contains(function)
     }
 
     /// The emulator, when it runs in this process; `None` when it is shared.
