@@ -93,7 +93,13 @@ pub const REQUEST_KEYS: &[&str] = &[
 const PAYLOAD_KEYS: &[&str] = &["payload", "payload_file", "events"];
 
 /// The integrations a request can come through, as `integration` spells them.
-pub const INTEGRATIONS: &[&str] = &["http_api", "function_url", "rest_api", "alb"];
+pub const INTEGRATIONS: &[&str] = &[
+    "http_api",
+    "function_url",
+    "rest_api",
+    "alb",
+    "alb_multi_value",
+];
 
 /// The methods `http` accepts.
 const HTTP_METHODS: &[&str] = &[

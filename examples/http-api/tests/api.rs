@@ -116,6 +116,18 @@ async fn echo_rest_api() {}
 )]
 async fn echo_alb() {}
 
+/// An ALB with multi-value headers passes every value of a repeated name; without them
+/// (`echo_alb`) only the last.
+#[lambda_test(
+    function = "http-api",
+    http = "PUT /echo?tag=a&tag=b%20c&n=1",
+    headers = { "content-type" = "text/plain", "X-Tag" = "t-1" },
+    cookies = ["session=bob", "theme=dark"],
+    body = "hello",
+    integration = "alb_multi_value"
+)]
+async fn echo_alb_multi_value() {}
+
 /// The body can assert on the HTTP response, or on the raw payload it came from.
 #[lambda_test(function = "http-api", http = "GET /hello?name=Ann", snapshot = false)]
 async fn greeting_is_json(outcome: Outcome) -> Result<(), String> {

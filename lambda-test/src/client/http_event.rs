@@ -30,11 +30,19 @@ pub(crate) enum Integration {
     RestApi,
     /// An Application Load Balancer target group, without multi-value headers.
     Alb,
+    /// An Application Load Balancer target group with multi-value headers turned on.
+    AlbMultiValue,
 }
 
 impl Integration {
     /// The attribute's names, in the order the reference lists them.
-    pub(crate) const NAMES: [&'static str; 4] = ["http_api", "function_url", "rest_api", "alb"];
+    pub(crate) const NAMES: [&'static str; 5] = [
+        "http_api",
+        "function_url",
+        "rest_api",
+        "alb",
+        "alb_multi_value",
+    ];
 
     /// The attribute's name of this integration.
     pub(crate) fn name(self) -> &'static str {
@@ -43,6 +51,7 @@ impl Integration {
             Self::FunctionUrl => "function_url",
             Self::RestApi => "rest_api",
             Self::Alb => "alb",
+            Self::AlbMultiValue => "alb_multi_value",
         }
     }
 
@@ -52,6 +61,7 @@ impl Integration {
             "function_url" => Self::FunctionUrl,
             "rest_api" => Self::RestApi,
             "alb" => Self::Alb,
+            "alb_multi_value" => Self::AlbMultiValue,
             _ => return None,
         })
     }
@@ -144,6 +154,7 @@ impl HttpRequest {
             }
             Integration::RestApi => serde_json::to_value(self.rest_api(request_id, epoch_ms)?),
             Integration::Alb => serde_json::to_value(self.alb()?),
+            Integration::AlbMultiValue => serde_json::to_value(self.alb_multi_value()?),
         };
         let mut event = event.map_err(|e| format!("the event does not serialize: {e}"))?;
         if integration == Integration::FunctionUrl {
@@ -151,6 +162,13 @@ impl HttpRequest {
             event["routeKey"] = Value::from("$default");
             event["requestContext"]["routeKey"] = Value::from("$default");
             event["requestContext"]["stage"] = Value::from("$default");
+        }
+        if integration == Integration::AlbMultiValue
+            && let Value::Object(fields) = &mut event
+        {
+            // A target group with multi-value headers sends only the multi-value maps.
+            fields.remove("headers");
+            fields.remove("queryStringParameters");
         }
         if integration == Integration::HttpApi
             && let Value::Object(fields) = &mut event
@@ -434,6 +452,19 @@ impl HttpRequest {
         Ok(event)
     }
 
+    /// An ALB with multi-value headers: every value of a repeated header or query name, in
+    /// `multiValueHeaders` and `multiValueQueryStringParameters` (the query as sent), and no
+    /// single-value maps.
+    fn alb_multi_value(&self) -> Result<AlbTargetGroupRequest, String> {
+        let mut event = self.alb()?;
+        event.headers = HeaderMap::new();
+        event.query_string_parameters = QueryMap::default();
+        event.multi_value_headers =
+            self.header_map("lambda-test.elb.amazonaws.com", false, false)?;
+        event.multi_value_query_string_parameters = QueryMap::from(self.multi_query(false));
+        Ok(event)
+    }
+
     fn user_agent(&self) -> String {
         self.headers
             .iter()
@@ -514,11 +545,12 @@ mod tests {
 
     use super::*;
 
-    const ALL: [Integration; 4] = [
+    const ALL: [Integration; 5] = [
         Integration::HttpApi,
         Integration::FunctionUrl,
         Integration::RestApi,
         Integration::Alb,
+        Integration::AlbMultiValue,
     ];
 
     fn order() -> HttpRequest {
@@ -546,8 +578,10 @@ mod tests {
                     .map(|e| (e.raw_path, e.request_context.request_id)),
                 Integration::RestApi => serde_json::from_str::<ApiGatewayProxyRequest>(&text)
                     .map(|e| (e.path, e.request_context.request_id)),
-                Integration::Alb => serde_json::from_str::<AlbTargetGroupRequest>(&text)
-                    .map(|e| (e.path, Some("none".to_owned()))),
+                Integration::Alb | Integration::AlbMultiValue => {
+                    serde_json::from_str::<AlbTargetGroupRequest>(&text)
+                        .map(|e| (e.path, Some("none".to_owned())))
+                }
             };
             let (path, request_id) = parsed.unwrap_or_else(|e| panic!("{integration:?}: {e}"));
             assert_eq!(path.as_deref(), Some("/orders/7"), "{integration:?}");
@@ -579,6 +613,8 @@ mod tests {
                 // An ALB without multi-value headers keeps the last value (as sent, which
                 // lambda_http decodes).
                 Integration::Alb => assert_eq!(tags, ["b c"], "{what}"),
+                // With multi-value headers every value arrives.
+                Integration::AlbMultiValue => assert_eq!(tags, ["a", "b c"], "{what}"),
             }
             let header = |name: &str| {
                 got.headers()
@@ -597,6 +633,7 @@ mod tests {
                 // Payload 1.0 has both values in `multiValueHeaders`, the last in `headers`,
                 // which lambda_http lets win.
                 Integration::RestApi | Integration::Alb => "two",
+                Integration::AlbMultiValue => "one|two",
             };
             assert_eq!(header("x-trace"), trace, "{what}");
             assert_eq!(header("content-length"), "13", "{what}");
