@@ -648,3 +648,43 @@ fn python_clients_get_buffered_streamed_and_signed_answers() {
     assert_eq!(refused["status"], 403);
     assert_eq!(refused["body"], r#"{"Message":"Forbidden"}"#);
 }
+
+/// Bad input at a Function URL: malformed HTTP (a bad request line, a bad length, a path too
+/// long) is refused by the HTTP layer with 400 or 414, never a 5xx; an answer that is no HTTP
+/// response is passed on as a JSON body; the local Lambda goes on serving.
+#[tokio::test]
+async fn malformed_requests_and_non_http_answers() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let (emulator, _client) = support::start(FUNCTIONS).await;
+    let path = "a".repeat(100_000);
+    for (request, expected) in [
+        ("GARBAGE\r\n\r\n".to_owned(), 400),
+        (
+            "GET /lambda-url/probe/ HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n".to_owned(),
+            400,
+        ),
+        (
+            format!("GET /lambda-url/probe/{path} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            414,
+        ),
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(emulator.address())
+            .await
+            .unwrap();
+        let _ = stream.write_all(request.as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+        let text = String::from_utf8_lossy(&answer);
+        let status: u16 = text
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        assert_eq!(status, expected, "{:?}: {text}", &request[..20]);
+    }
+    // The probe's echo is JSON without `statusCode`: a 200 JSON body, as Function URLs send it.
+    let answer = curl(&emulator, "/lambda-url/probe/", &[]).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("application/json"));
+    assert!(answer.json()["event"].is_object());
+}
