@@ -311,9 +311,15 @@ impl Server {
     fn boto3(&self, calls: Value, parallel: bool) -> Vec<Value> {
         let expected = calls.as_array().map_or(0, Vec::len);
         let input = json!({"endpoint": self.endpoint, "parallel": parallel, "calls": calls});
+        self.python_driver("invoke_boto3.py", &input, expected)
+    }
+
+    /// Runs a driver of `tests/python` with `input` on its stdin; the JSON list it prints,
+    /// of `expected` results.
+    fn python_driver(&self, script: &str, input: &Value, expected: usize) -> Vec<Value> {
         let mut command = Command::new(venv_bin("python"));
         command
-            .arg(python_dir().join("invoke_boto3.py"))
+            .arg(python_dir().join(script))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -328,12 +334,12 @@ impl Server {
         let output = child.wait_with_output().expect("the boto3 driver failed");
         assert!(
             output.status.success(),
-            "the boto3 driver failed: {}",
+            "the boto3 driver {script} failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
         let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
             panic!(
-                "the boto3 driver printed no JSON list ({e}): {}",
+                "the boto3 driver {script} printed no JSON list ({e}): {}",
                 String::from_utf8_lossy(&output.stdout)
             )
         });
@@ -1686,34 +1692,7 @@ impl Server {
     fn boto3_stream(&self, calls: Value) -> Vec<Value> {
         let expected = calls.as_array().map_or(0, Vec::len);
         let input = json!({"endpoint": self.endpoint, "calls": calls});
-        let mut command = Command::new(venv_bin("python"));
-        command
-            .arg(python_dir().join("stream_boto3.py"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        python_env(&mut command, &self.dir);
-        let mut child = command.spawn().expect("failed to run python");
-        child
-            .stdin
-            .take()
-            .expect("piped stdin")
-            .write_all(input.to_string().as_bytes())
-            .expect("failed to write to the boto3 driver");
-        let output = child.wait_with_output().expect("the boto3 driver failed");
-        assert!(
-            output.status.success(),
-            "the boto3 driver failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let results: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-            panic!(
-                "the boto3 driver printed no JSON list ({e}): {}",
-                String::from_utf8_lossy(&output.stdout)
-            )
-        });
-        assert_eq!(results.len(), expected, "one result per call");
-        results
+        self.python_driver("stream_boto3.py", &input, expected)
     }
 }
 
