@@ -87,7 +87,10 @@ pub(super) async fn accept(
     let target = Target::parse(raw_function_name(parts.uri.path()), parts.uri.query())?;
     let mut resolved = resolve(shared, &target)?;
     authorize(&caller, &resolved)?;
-    resolved.caller = caller.describe(&parts);
+    // Only the serve log reads it: no work per invocation when nobody logs them.
+    if shared.log_invocations {
+        resolved.caller = caller.describe(&parts);
+    }
     let request = InvokeRequest::complete(head, target, &parts.headers, body)?;
     Ok((resolved, request))
 }
