@@ -175,6 +175,14 @@ async fn a_get_becomes_the_payload_2_0_event_function_urls_send() {
     let url_id = context["apiId"].as_str().unwrap();
     assert_eq!(url_id.len(), 32);
     assert!(context["timeEpoch"].as_u64().unwrap() > 1_700_000_000_000);
+    // `DD/Mon/YYYY:HH:MM:SS +0000`, as API Gateway and Function URLs write it.
+    let time = context["time"].as_str().unwrap();
+    assert_eq!(
+        (time.len(), &time[2..3], &time[6..7]),
+        (26, "/", "/"),
+        "{time}"
+    );
+    assert!(time.ends_with(" +0000"), "{time}");
     // The shape both readers of such events accept: aws_lambda_events' Function URL type,
     // and the API Gateway v2 type lambda_http reads Function URL events with.
     let url: LambdaFunctionUrlRequest = serde_json::from_value(event.clone()).unwrap();

@@ -514,7 +514,7 @@ fn now_ms() -> i64 {
 }
 
 /// `02/Dec/2026:13:20:00 +0000`: the common log format time API Gateway puts in `time`.
-fn clf_time(epoch_ms: i64) -> String {
+pub(crate) fn clf_time(epoch_ms: i64) -> String {
     let secs = epoch_ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's days-to-civil.

@@ -62,23 +62,6 @@ pub(crate) fn rfc3339_millis(at: SystemTime) -> String {
     )
 }
 
-/// `DD/Mon/YYYY:HH:MM:SS +0000`, as API Gateway and Function URLs write `requestContext.time`.
-pub(crate) fn request_time(at: SystemTime) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let t = OffsetDateTime::from(at);
-    format!(
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000",
-        t.day(),
-        MONTHS[usize::from(u8::from(t.month())) - 1],
-        t.year(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 /// `YYYY/MM/DD` (UTC), the date part of a log stream name.
 pub(crate) fn log_stream_date(at: SystemTime) -> String {
     let t = OffsetDateTime::from(at);
@@ -89,12 +72,6 @@ pub(crate) fn log_stream_date(at: SystemTime) -> String {
 mod tests {
     use super::*;
     use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn request_times_are_written_as_api_gateway_writes_them() {
-        let t = UNIX_EPOCH + Duration::from_secs(1_583_348_638);
-        assert_eq!(request_time(t), "04/Mar/2020:19:03:58 +0000");
-    }
 
     #[test]
     fn amz_dates_round_trip() {

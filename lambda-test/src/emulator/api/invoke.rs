@@ -276,7 +276,7 @@ fn request_response_answer(completed: Completed, log_type: LogType) -> Response 
 }
 
 /// A new X-Ray trace header, as Lambda generates when the caller sent none.
-fn new_trace_id() -> String {
+pub(super) fn new_trace_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default()

@@ -35,10 +35,10 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{Cors, UrlAuthType, UrlInvokeMode};
 use crate::emulator::Service;
+use crate::emulator::api::invoke;
 use crate::emulator::api::layer::{RequestId, Served};
 use crate::emulator::api::request::SYNC_PAYLOAD_LIMIT;
 use crate::emulator::auth::Caller;
-use crate::emulator::clock;
 use crate::emulator::instance::{Answer, Invoke};
 use crate::emulator::runtime_api::BodyEnd;
 
@@ -126,14 +126,7 @@ async fn function_url(
         request_id: request_id.as_str().to_owned(),
         payload: Bytes::from(serde_json::to_vec(&event).expect("an event serializes")),
         invoked_arn: invoked_arn.clone(),
-        trace_id: format!(
-            "Root=1-{:08x}-{};Sampled=0",
-            SystemTime::now()
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs(),
-            &uuid::Uuid::new_v4().simple().to_string()[..24]
-        ),
+        trace_id: invoke::new_trace_id(),
         client_context: None,
         tenant_id: None,
         log_wanted: false,
@@ -274,7 +267,7 @@ fn event(
         "requestId": request_id.as_str(),
         "routeKey": "$default",
         "stage": "$default",
-        "time": clock::request_time(now),
+        "time": crate::client::http_event::clf_time(epoch_ms as i64),
         "timeEpoch": epoch_ms,
     });
     if let Some(Caller::Principal(p)) = caller {
