@@ -138,10 +138,7 @@ fn resolve<'a>(shared: &'a Service, target: &Target) -> Result<Resolved<'a>, Aws
         ))
     })?;
     let version = function.resolve(qualifier)?;
-    let invoked_arn = match qualifier {
-        Some(q) => format!("{}:{q}", function.arn),
-        None => function.arn.clone(),
-    };
+    let invoked_arn = function.invoked_arn(qualifier);
     Ok(Resolved {
         function,
         version,

@@ -111,10 +111,7 @@ async fn function_url(
         return url_error(StatusCode::TOO_MANY_REQUESTS, None, json!("Rate Exceeded."));
     };
     let pool = Arc::clone(function.pool(&version).expect("resolved versions exist"));
-    let invoked_arn = match qualifier {
-        Some(q) => format!("{}:{q}", function.arn),
-        None => function.arn.clone(),
-    };
+    let invoked_arn = function.invoked_arn(qualifier);
     let event = event(
         &parts,
         &body,

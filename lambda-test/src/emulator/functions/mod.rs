@@ -124,6 +124,14 @@ impl Function {
         }
     }
 
+    /// The ARN as a caller addresses the function: with the qualifier, when there is one.
+    pub fn invoked_arn(&self, qualifier: Option<&str>) -> String {
+        match qualifier {
+            Some(q) => format!("{}:{q}", self.arn),
+            None => self.arn.clone(),
+        }
+    }
+
     /// Resolves a qualifier to the version to run (`$LATEST` or a number); a weighted alias
     /// picks one of its two versions at random by weight.
     pub fn resolve(&self, qualifier: Option<&str>) -> Result<String, AwsError> {
