@@ -97,12 +97,46 @@
 //! - `macros` (default): the `#[lambda_test]` attribute.
 //! - `cli`: the `lambda-test serve` binary (`cargo run -p lambda-test --features cli -- serve`);
 //!   off by default so that the tests of a function package do not compile its command line.
+//!
+//! # Stability
+//!
+//! `lambda-test` follows semantic versioning (for `0.x`, a minor release may break; `CHANGELOG.md`
+//! marks every such change **Breaking**). Public API, covered by that promise:
+//!
+//! - the [`lambda_test`](macro@lambda_test) attribute and its keys;
+//! - the snapshot record (its fields, their order and the default redactions): a change that
+//!   makes a committed snapshot fail is a breaking change;
+//! - `lambda-test.toml`'s keys, the `[package.metadata.lambda-test]` table and the
+//!   `LAMBDA_TEST_*` environment variables;
+//! - every item these docs show: [`Invocation`], [`Outcome`], [`Harness`], [`Target`],
+//!   [`Local`], [`Error`] and the rest of the crate root, [`config`]'s model, and [`emulator`]'s
+//!   [`Emulator`](emulator::Emulator) and [`Options`](emulator::Options). Enums and records
+//!   marked `#[non_exhaustive]` may gain variants and fields in a minor release.
+//!
+//! Exempt, and free to change in any release:
+//!
+//! - `lambda_test::__private`, the support code `#[lambda_test]` expands to, and the
+//!   `lambda-test-macros` crate itself: depend on `lambda-test` alone (it pins the macros
+//!   crate's exact version), never on the macros crate;
+//! - `emulator::__internals` and everything else `#[doc(hidden)]`: the local Lambda's internals
+//!   (its instances, pools, Runtime API plumbing), kept reachable only for this crate's own tests
+//!   and benchmarks;
+//! - the shared local Lambda's control route and state directory, and the exact wording of error
+//!   messages and of `lambda-test serve`'s log.
+//!
+//! The minimum supported Rust version is the `rust-version` of `Cargo.toml` (the README says
+//! which it is); raising it is a minor release.
+
+// docs.rs builds with `--cfg docsrs` on nightly: feature-gated items show the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod attr;
 mod client;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod config;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub mod emulator;
 mod error;
 #[cfg(feature = "emulator")]
@@ -124,12 +158,15 @@ pub use client::stream::{
 pub use client::tail_log::{Report, TailLog};
 pub use client::target::Target;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub use emulator::EventResult;
 pub use error::Error;
 #[doc = include_str!("../docs/lambda_test.md")]
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use lambda_test_macros::lambda_test;
 #[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
 pub use local::Local;
 
 #[doc = include_str!("../docs/architecture.md")]

@@ -150,6 +150,7 @@ impl Harness {
     /// The local Lambda of a package, started on first use: in this process, or the one the
     /// test processes of a nextest run share (crate docs, "Under `cargo nextest run`").
     #[cfg(feature = "emulator")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
     pub async fn local(&self, package_dir: &Path) -> Result<Arc<Local>, Error> {
         let cell = Arc::clone(
             self.locals

@@ -105,6 +105,7 @@ impl Outcome {
     /// }
     /// ```
     #[cfg(feature = "emulator")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
     pub async fn event_result(&self) -> Result<crate::EventResult, crate::Error> {
         self.event_result_within(crate::Local::EVENT_RESULT_TIMEOUT)
             .await
@@ -112,6 +113,7 @@ impl Outcome {
 
     /// [`Outcome::event_result`], waiting up to `timeout`.
     #[cfg(feature = "emulator")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
     pub async fn event_result_within(
         &self,
         timeout: std::time::Duration,
