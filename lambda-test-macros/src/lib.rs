@@ -1,5 +1,9 @@
 //! The `#[lambda_test]` attribute. Use it through the `lambda-test` crate, which documents it
 //! and holds everything it calls.
+//!
+//! Not public API on its own, and exempt from semantic versioning: `lambda-test` depends on
+//! exactly its own version of this crate, and its expansion calls `lambda-test`'s hidden
+//! support module, which changes with it.
 
 mod args;
 mod expand;
