@@ -283,7 +283,11 @@ const JACKSON_SOURCE: &str = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOC
 fn invalid_utf8(bytes: &[u8], at: usize) -> (String, usize, usize) {
     let before = &bytes[..at];
     let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + at - before.iter().rposition(|&b| b == b'\n').map_or(0, |n| n + 1);
+    let column = 1 + at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |n| n + 1);
     let byte = bytes[at];
     let value_starts = before
         .iter()

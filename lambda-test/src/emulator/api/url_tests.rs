@@ -43,8 +43,7 @@ fn an_http_answer_gives_its_status_headers_cookies_and_body() {
 
 #[test]
 fn a_base64_body_is_decoded() {
-    let (_, _, body) =
-        answer(r#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#);
+    let (_, _, body) = answer(r#"{"statusCode": 200, "body": "aGk=", "isBase64Encoded": true}"#);
     assert_eq!(body, "hi");
 }
 
