@@ -68,6 +68,8 @@ fn config_text() -> String {
     let mut text = format!("[emulator]\nregion = \"us-east-1\"\naccount_id = \"{ACCOUNT}\"\n\n");
     for (name, handler, extra) in [
         ("echo", "lambda_echo.handler", "timeout = 3"),
+        // Cold for its one row, whose REPORT line has an Init Duration.
+        ("echo-tail", "lambda_echo.handler", "timeout = 3"),
         ("none", "lambda_none.handler", "timeout = 3"),
         (
             "zero-concurrency",

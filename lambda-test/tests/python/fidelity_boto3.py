@@ -9,12 +9,14 @@ stdout: a JSON list with one answer per row, in order, in the shape the recordin
   as LocalStack's snapshot keeps it; a body that is a JSON object is parsed, as its snapshot
   parses one. `extract: "validation_errors"` reduces the error as
   `test_function_name_and_qualifier_validation` did: the constraint clauses, sorted, and their
-  count, or the code and message when there are none.
+  count, or the code and message when there are none; `extract: "tail"` keeps the answer and
+  the decoded tail log's lines, as `test_invocation_with_logs` did.
 - client "url": `POST <function URL><path>` with `body` (what `requests.post(url, data=...)`
   sends), answered as `test_lambda_url_invocation` kept it: status, `Content-Type`,
   `Content-Length`, and the body as text.
 """
 
+import base64
 import http.client
 import json
 import re
@@ -77,6 +79,12 @@ def invoke(client, request, extract):
     response = dict(response)
     response["Payload"] = parsed(response["Payload"].read().decode("utf-8", "replace"))
     response["ResponseMetadata"] = metadata(response)
+    if extract == "tail":
+        # As test_invocation_with_logs kept it: the response with LogResult's value
+        # replaced, and the decoded log's lines.
+        log = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+        response["LogResult"] = "log-result"
+        return {"invoke": response, "logs": {"logs": log.splitlines(keepends=True)}}
     return response
 
 
