@@ -81,6 +81,11 @@ fn config_text() -> String {
             "lambda_echo.handler",
             "reserved_concurrency = 1",
         ),
+        (
+            "with-qualifier",
+            "lambda_context.handler",
+            "timeout = 10\n[functions.with-qualifier.versions.1]",
+        ),
         ("timeout-1s", "lambda_timeout.handler", "timeout = 1"),
         ("timeout-2s", "lambda_timeout.handler", "timeout = 2"),
         (

@@ -10,7 +10,8 @@ stdout: a JSON list with one answer per row, in order, in the shape the recordin
   parses one. `extract: "validation_errors"` reduces the error as
   `test_function_name_and_qualifier_validation` did: the constraint clauses, sorted, and their
   count, or the code and message when there are none; `extract: "tail"` keeps the answer and
-  the decoded tail log's lines, as `test_invocation_with_logs` did.
+  the decoded tail log's lines, as `test_invocation_with_logs` did, and
+  `"tail_without_report"` them as `test_invocation_with_qualifier` did.
 - client "url": `POST <function URL><path>` with `body` (what `requests.post(url, data=...)`
   sends), answered as `test_lambda_url_invocation` kept it: status, `Content-Type`,
   `Content-Length`, and the body as text.
@@ -85,6 +86,13 @@ def invoke(client, request, extract):
         log = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
         response["LogResult"] = "log-result"
         return {"invoke": response, "logs": {"logs": log.splitlines(keepends=True)}}
+    if extract == "tail_without_report":
+        # As test_invocation_with_qualifier kept it: the tail's lines but REPORT, then the
+        # response with LogResult's value replaced.
+        log = base64.b64decode(response["LogResult"]).decode("utf-8", "replace")
+        response["LogResult"] = "<log-result:1>"
+        lines = [line for line in log.splitlines() if not line.startswith("REPORT")]
+        return {"log_result": {"log_result": lines}, "invocation-response": response}
     return response
 
 
