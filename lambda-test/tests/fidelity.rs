@@ -6,6 +6,8 @@
 //! own structure, every recorded Invoke and Function URL answer the local Lambda can reproduce
 //! without control-plane APIs: the snapshot key and recording date, the request, and the
 //! recorded answer (status, error code, message, the members and headers boto3 surfaced).
+//! Two Function URL tests keep AWS's answer in assertions instead of a snapshot; their rows'
+//! answers are what those assertions require (each says so in its `note`).
 //!
 //! The requests go through boto3, as the recordings' did (`tests/python/fidelity_boto3.py`),
 //! to a local Lambda whose functions are Python handlers run by awslambdaric, as AWS's Python
@@ -121,6 +123,11 @@ fn config_text() -> String {
     ] {
         text.push_str(&function(name, handler, extra));
     }
+    text.push_str(&function(
+        "url-unhandled",
+        "lambda_unhandled_error.handler",
+        "timeout = 3\n[functions.url-unhandled.url]",
+    ));
     for (case, handler) in [
         ("dict", "dict_"),
         ("http-response", "http_response"),

@@ -12,9 +12,10 @@ stdout: a JSON list with one answer per row, in order, in the shape the recordin
   count, or the code and message when there are none; `extract: "tail"` keeps the answer and
   the decoded tail log's lines, as `test_invocation_with_logs` did, and
   `"tail_without_report"` them as `test_invocation_with_qualifier` did.
-- client "url": `POST <function URL><path>` with `body` (what `requests.post(url, data=...)`
-  sends), answered as `test_lambda_url_invocation` kept it: status, `Content-Type`,
-  `Content-Length`, and the body as text.
+- client "url": `<method, POST by default> <function URL><path>` with `headers` and `body`
+  (what `requests.post(url, data=...)` sends), answered as `test_lambda_url_invocation` kept
+  it: status, the `response_headers` (`Content-Type` and `Content-Length` by default), and the
+  body as text (parsed like a snapshot's unless `raw`).
 """
 
 import base64
@@ -99,18 +100,21 @@ def invoke(client, request, extract):
 def url(endpoint, request):
     target = urllib.parse.urlsplit(endpoint)
     connection = http.client.HTTPConnection(target.hostname, target.port, timeout=60)
-    body = request["body"].encode("utf-8")
-    connection.request("POST", request["path"], body=body, headers={"Content-Length": str(len(body))})
+    method = request.get("method", "POST")
+    headers = dict(request.get("headers", {}))
+    body = None
+    if "body" in request:
+        body = request["body"].encode("utf-8")
+        headers["Content-Length"] = str(len(body))
+    connection.request(method, request["path"], body=body, headers=headers)
     response = connection.getresponse()
-    content = response.read()
+    content = response.read().decode("utf-8", "replace")
     connection.close()
+    names = request.get("response_headers", ["Content-Type", "Content-Length"])
     return {
         "statuscode": response.status,
-        "headers": {
-            "Content-Type": response.getheader("Content-Type"),
-            "Content-Length": response.getheader("Content-Length"),
-        },
-        "content": parsed(content.decode("utf-8", "replace")),
+        "headers": {name: response.getheader(name) for name in names},
+        "content": content if request.get("raw") else parsed(content),
     }
 
 
