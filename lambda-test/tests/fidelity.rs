@@ -59,14 +59,15 @@ fn functions_dir() -> PathBuf {
 fn config_text() -> String {
     let python = Value::from(python().to_str().expect("UTF-8 path")).to_string();
     let path = Value::from(functions_dir().to_str().expect("UTF-8 path")).to_string();
-    let function = |name: &str, handler: &str, extra: &str| {
+    let function_with = |name: &str, handler: &str, env: &str, extra: &str| {
         format!(
             "[functions.{name}]\n\
              command = [{python}, \"-m\", \"awslambdaric\", \"{handler}\"]\n\
-             environment = {{ PYTHONPATH = {path}, PYTHONDONTWRITEBYTECODE = \"1\" }}\n\
+             environment = {{ PYTHONPATH = {path}, PYTHONDONTWRITEBYTECODE = \"1\"{env} }}\n\
              {extra}\n"
         )
     };
+    let function = |name: &str, handler: &str, extra: &str| function_with(name, handler, "", extra);
     let mut text = format!("[emulator]\nregion = \"us-east-1\"\naccount_id = \"{ACCOUNT}\"\n\n");
     for (name, handler, extra) in [
         ("echo", "lambda_echo.handler", "timeout = 3"),
@@ -122,6 +123,45 @@ fn config_text() -> String {
         ),
     ] {
         text.push_str(&function(name, handler, extra));
+    }
+    // Versions and aliases: each version's environment stands for the code it was published
+    // with; `code-changes-early` and `alias-moving` are the recorded functions before their
+    // last update, `code-changes` and `alias-moved` after it.
+    for (name, latest, versions, alias) in [
+        ("code-changes-early", "version2", &["version1"][..], None),
+        (
+            "code-changes",
+            "version3",
+            &["version1", "version2", "version3"][..],
+            None,
+        ),
+        (
+            "alias-moving",
+            "version2",
+            &["version1", "version2"][..],
+            Some("1"),
+        ),
+        (
+            "alias-moved",
+            "version2",
+            &["version1", "version2"][..],
+            Some("2"),
+        ),
+    ] {
+        let mut extra = "timeout = 3\n".to_owned();
+        for (n, code) in versions.iter().enumerate() {
+            let n = n + 1;
+            extra.push_str(&format!(
+                "[functions.{name}.versions.{n}]\nenvironment = {{ VERSION_ID = \"{code}\" }}\n"
+            ));
+        }
+        if let Some(version) = alias {
+            extra.push_str(&format!(
+                "[functions.{name}.aliases]\nalias1 = \"{version}\"\n"
+            ));
+        }
+        let env = format!(", VERSION_ID = \"{latest}\"");
+        text.push_str(&function_with(name, "lambda_version.handler", &env, &extra));
     }
     text.push_str(&function(
         "url-unhandled",
