@@ -89,6 +89,18 @@ fn config_text() -> String {
             "lambda_context.handler",
             "timeout = 10\n[functions.with-qualifier.versions.1]",
         ),
+        ("cache", "lambda_cache.handler", "timeout = 3"),
+        (
+            "handler-one",
+            "lambda_multiple_handlers.handler",
+            "timeout = 3",
+        ),
+        (
+            "handler-two",
+            "lambda_multiple_handlers.handler_two",
+            "timeout = 3",
+        ),
+        ("request-id", "lambda_request_id.handler", "timeout = 3"),
         ("timeout-1s", "lambda_timeout.handler", "timeout = 1"),
         ("timeout-2s", "lambda_timeout.handler", "timeout = 2"),
         (
