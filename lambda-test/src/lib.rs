@@ -90,6 +90,8 @@
 //! [`Harness`] gives the client of a target and runs the local Lambda.
 //!
 //! How the crate is built, file by file, and where new pieces plug in: [`architecture`].
+//! Where the local Lambda's answers were checked against ones recorded from real AWS, and where
+//! it differs on purpose: [`fidelity`].
 //!
 //! # Features
 //!
@@ -171,6 +173,9 @@ pub use local::Local;
 
 #[doc = include_str!("../docs/architecture.md")]
 pub mod architecture {}
+
+#[doc = include_str!("../docs/fidelity.md")]
+pub mod fidelity {}
 
 /// Not public API; used by `#[lambda_test]`.
 #[doc(hidden)]

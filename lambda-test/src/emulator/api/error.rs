@@ -107,7 +107,9 @@ impl AwsError {
         )
     }
 
-    /// 429 `TooManyRequestsException` with its `Reason`.
+    /// 429 `TooManyRequestsException` with its `Reason`. No `Retry-After` header: AWS sent none
+    /// for reserved concurrency (boto3 would surface it as `retryAfterSeconds`; recorded
+    /// November 2025).
     pub fn throttled(reason: &'static str, message: impl Into<String>) -> Self {
         let mut e = Self::new(
             429,
@@ -176,9 +178,6 @@ impl IntoResponse for AwsError {
             "x-amzn-errortype",
             HeaderValue::from_static(self.error_type),
         );
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
-            headers.insert("retry-after", HeaderValue::from_static("1"));
-        }
         response
     }
 }

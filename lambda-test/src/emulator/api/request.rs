@@ -138,11 +138,19 @@ impl Target {
                 percent_decode_str(raw_name).decode_utf8_lossy()
             )])
         })?;
-        let function = names::parse_function_name(&name)?;
+        // Every invalid member is a clause of one error (AWS reported a bad name and an
+        // over-long qualifier together, recorded November 2025). The model's member order
+        // puts the name first; AWS's own order is not known (the recording sorted them).
         let param = qualifier_param(query);
+        let function = names::parse_function_name_clauses(&name);
+        let mut clauses = function.as_ref().err().cloned().unwrap_or_default();
         if let Some(q) = &param {
-            names::validate_qualifier(q)?;
+            clauses.extend(names::qualifier_clauses(q));
         }
+        let function = match function {
+            Ok(function) if clauses.is_empty() => function,
+            _ => return Err(AwsError::validation(&clauses)),
+        };
         if let (Some(from_name), Some(from_param)) = (&function.qualifier, &param)
             && from_name != from_param
         {
@@ -264,6 +272,41 @@ fn decode_client_context(encoded: &str) -> Result<String, AwsError> {
     }
 }
 
+/// Where AWS's JSON parser (Jackson) says a parse error is, in every message (recorded
+/// November 2025).
+const JACKSON_SOURCE: &str = "REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
+
+/// Jackson's message and position for a byte that is not UTF-8, at `at`, in the two cases
+/// recorded from AWS: a C1 control byte where a value starts is an unexpected character at
+/// its own column; any other is an invalid start byte one column past it (Jackson counts
+/// the byte as read). Columns are 1-based, in bytes, as Jackson counts them.
+fn invalid_utf8(bytes: &[u8], at: usize) -> (String, usize, usize) {
+    let before = &bytes[..at];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + at
+        - before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |n| n + 1);
+    let byte = bytes[at];
+    let value_starts = before
+        .iter()
+        .rev()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|b| matches!(b, b'[' | b',' | b':'));
+    if value_starts && (0x80..=0x9f).contains(&byte) {
+        let detail = format!(
+            "Unexpected character ((CTRL-CHAR, code {byte})): expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+        return (detail, line, column);
+    }
+    (
+        format!("Invalid UTF-8 start byte 0x{byte:02x}"),
+        line,
+        column + 1,
+    )
+}
+
 /// Checks the payload against the invocation type's limit and that it is JSON.
 fn check_payload(bytes: Bytes, invocation_type: InvocationType) -> Result<Bytes, AwsError> {
     let limit = payload_limit(invocation_type);
@@ -278,25 +321,17 @@ fn check_payload(bytes: Bytes, invocation_type: InvocationType) -> Result<Bytes,
         // An omitted payload reaches the function as `{}`.
         return Ok(Bytes::from_static(b"{}"));
     }
-    let parse_error = |detail: String| {
+    let parse_error = |detail: String, line: usize, column: usize| {
         AwsError::invalid_request_content(format!(
-            "Could not parse request body into json: Could not parse payload into json: {detail}"
+            "Could not parse request body into json: Could not parse payload into json: {detail}\n at [Source: {JACKSON_SOURCE}; line: {line}, column: {column}]"
         ))
     };
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let at = e.valid_up_to();
-        parse_error(format!(
-            "Invalid UTF-8 start byte 0x{:02x}\n at [Source: REDACTED; byte offset: {at}]",
-            bytes[at]
-        ))
+        let (detail, line, column) = invalid_utf8(&bytes, e.valid_up_to());
+        parse_error(detail, line, column)
     })?;
-    serde_json::from_str::<serde::de::IgnoredAny>(text).map_err(|e| {
-        parse_error(format!(
-            "{e}\n at [Source: REDACTED; line: {}, column: {}]",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map_err(|e| parse_error(e.to_string(), e.line(), e.column()))?;
     Ok(bytes)
 }
 

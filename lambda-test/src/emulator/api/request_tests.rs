@@ -491,10 +491,25 @@ fn payloads_that_are_not_json_get_the_parser_detail() {
     assert_eq!(e.error_type, "InvalidRequestContentException");
     assert!(e.message.starts_with(prefix), "{}", e.message);
     assert!(e.message.ends_with("line: 1, column: 1]"), "{}", e.message);
+    let source = "[Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled)";
     let e = complete(sync(), &[], b"\"\xff\"").unwrap_err();
     assert_eq!(
         e.message,
-        format!("{prefix}Invalid UTF-8 start byte 0xff\n at [Source: REDACTED; byte offset: 1]")
+        format!("{prefix}Invalid UTF-8 start byte 0xff\n at {source}; line: 1, column: 3]")
+    );
+    // The two answers recorded from AWS (LocalStack's test_lambda_invoke_payload_encoding_error).
+    let e = complete(sync(), &[], b"n\x87r\x9e").unwrap_err();
+    assert_eq!(
+        e.message,
+        format!("{prefix}Invalid UTF-8 start byte 0x87\n at {source}; line: 1, column: 3]")
+    );
+    let e = complete(sync(), &[], b"\x99\xeb,j").unwrap_err();
+    assert_eq!(
+        e.message,
+        format!(
+            "{prefix}Unexpected character ((CTRL-CHAR, code 153)): expected a valid value \
+             (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at {source}; line: 1, column: 1]"
+        )
     );
     // DryRun checks the payload too.
     assert!(complete(head_of(InvocationType::DryRun), &[], b"nope").is_err());

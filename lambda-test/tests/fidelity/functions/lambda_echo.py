@@ -1,0 +1,6 @@
+import json
+
+
+def handler(event, context):
+    print(json.dumps(event))
+    return event

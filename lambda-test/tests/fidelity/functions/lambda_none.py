@@ -1,0 +1,5 @@
+import json
+
+
+def handler(event, context):
+    print(json.dumps(event))

@@ -1,0 +1,2 @@
+def handler(event, context):
+    return context.aws_request_id

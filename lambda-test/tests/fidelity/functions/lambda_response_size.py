@@ -1,0 +1,3 @@
+def handler(event, context):
+    print("generating bytes...")
+    return "a" * event["bytenum"]
