@@ -1106,7 +1106,12 @@ fn boto3_function_errors_crashes_and_timeouts() {
             call(json!({"action": "sleep", "ms": 3000})),
             call(json!({})),
             call(json!({"action": "exit", "code": 0})),
-            call(json!({"action": "respond_bytes", "bytes": 6_300_000})),
+            // On `limited` (5 s): writing 6.3 MB can outlast `probe`'s 1 s on a loaded machine.
+            json!({
+                "FunctionName": "limited",
+                "LogType": "Tail",
+                "Payload": json!({"action": "respond_bytes", "bytes": 6_300_000}).to_string(),
+            }),
         ]),
         false,
     );

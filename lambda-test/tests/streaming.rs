@@ -278,7 +278,8 @@ async fn stream(
 /// The streamer, and functions beside it: one that times out mid-stream, a buffered one.
 const STREAMERS: &str = "[functions.streamer]\nbin = \"probe\"\ntimeout = 5\nenvironment = { PROBE_STREAM = \"1\" }\n\
      [functions.slow_streamer]\nbin = \"probe\"\ntimeout = 1\nenvironment = { PROBE_STREAM = \"1\" }\n\
-     [functions.buffered]\nbin = \"probe\"\ntimeout = 5\n";
+     [functions.buffered]\nbin = \"probe\"\ntimeout = 5\n\
+     [functions.big_streamer]\nbin = \"probe\"\ntimeout = 60\nenvironment = { PROBE_STREAM = \"1\" }\n";
 
 const STREAM_PATH: &str = "/2021-11-15/functions/streamer/response-streaming-invocations";
 
@@ -504,7 +505,8 @@ async fn a_stream_over_six_mb_through_invoke_is_too_large() {
 async fn a_stream_over_the_limit_ends_too_large() {
     let (_emulator, client) = start(STREAMERS).await;
     let limit = 200 * 1024 * 1024;
-    let (_, streamed) = stream(&client, "streamer", json!({"size": limit}), true).await;
+    // `big_streamer` has 60 s: 200 MiB through a debug build can outlast 5 s on a loaded machine.
+    let (_, streamed) = stream(&client, "big_streamer", json!({"size": limit}), true).await;
     let received: usize = streamed.chunks.iter().map(Vec::len).sum();
     assert!(
         received <= limit && received > limit - 1024 * 1024,
@@ -525,7 +527,7 @@ async fn a_stream_over_the_limit_ends_too_large() {
             .contains("the Runtime API answered HTTP/1.1 413"),
         "the runtime is told"
     );
-    let (_, again) = stream(&client, "streamer", json!({}), true).await;
+    let (_, again) = stream(&client, "big_streamer", json!({}), true).await;
     assert!(!again.log.unwrap().contains("Init Duration"), "still warm");
 }
 
