@@ -89,6 +89,7 @@
 //! last source: the overlay for what only tests need, which wins where they disagree. SAM and
 //! CloudFormation templates will come before it, as cargo-lambda's metadata does.
 
+mod aws_access;
 mod cargo_lambda;
 mod definition;
 mod model;
@@ -104,9 +105,9 @@ pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
 pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
-    Alias, ApplicationLogLevel, Architecture, Code, Config, Cors, EmulatorSettings, Function,
-    FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES, SystemLogLevel, UrlAuthType,
-    UrlInvokeMode, Version, WeightedVersion,
+    Alias, ApplicationLogLevel, Architecture, AwsAccess, AwsCredentials, Code, Config, Cors,
+    EmulatorSettings, Function, FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES,
+    StaticCredentials, SystemLogLevel, UrlAuthType, UrlInvokeMode, Version, WeightedVersion,
 };
 pub(crate) use toml_source::TomlSource;
 

@@ -293,10 +293,18 @@ fn check_environment(
                         || name == "AWS_SECRET_ACCESS_KEY"
                         || name == "AWS_SESSION_TOKEN"
                     {
-                        ". A function that calls AWS gets its credentials from its role on AWS; locally, point it at a local AWS-compatible server with AWS_ENDPOINT_URL, which needs none"
+                        ". A function that calls AWS gets its credentials from its role on AWS; locally, give them with `aws = { credentials = \"static\", access_key_id = ..., secret_access_key = ... }` or `aws = { credentials = \"caller\" }`"
                     } else {
                         ""
                     }
+                ),
+            ));
+        }
+        if name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_") {
+            return Err(Invalid::new(
+                origin,
+                format!(
+                    "{context}: `environment` sets {name}; the endpoints of the function's own AWS calls come from `aws`: write `aws = {{ endpoint_url = \"http://127.0.0.1:8000\" }}` (every service) or `aws = {{ endpoint_urls = {{ dynamodb = \"...\" }} }}` (one service)"
                 ),
             ));
         }
@@ -445,6 +453,8 @@ fn resolve_version(
             None => model::Architecture::default(),
         };
     let logging = resolve_logging(function, context, &own.logging, latest.map(|l| &l.logging))?;
+    let aws = inherit(|s| s.aws.is_some()).and_then(|s| s.aws.as_ref());
+    let aws = super::aws_access::resolve(context, aws, &|name| std::env::var(name).ok())?;
     Ok(Version {
         version: version.to_owned(),
         code,
@@ -455,6 +465,7 @@ fn resolve_version(
         environment,
         architecture,
         logging,
+        aws,
     })
 }
 
