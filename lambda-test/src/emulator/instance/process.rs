@@ -421,6 +421,59 @@ mod tests {
     }
 
     #[test]
+    fn the_aws_setting_gives_credentials_endpoints_and_region() {
+        use crate::config::{AwsAccess, StaticCredentials};
+        let mut s = settings(&[], false);
+        let mut aws = AwsAccess::default();
+        aws.credentials = AwsCredentials::Static(StaticCredentials::new("testing", "secret", None));
+        aws.endpoint_url = Some("http://127.0.0.1:5000".into());
+        aws.service_endpoints
+            .insert("DYNAMODB".into(), "http://127.0.0.1:8000".into());
+        aws.region = Some("ap-south-1".into());
+        s.aws = aws;
+        let env = lambda_environment(&s, "127.0.0.1:9", None);
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_ACCESS_KEY", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ] {
+            assert_eq!(env.get(k).map(String::as_str), Some(v), "{k}");
+        }
+        assert!(
+            !env.contains_key("AWS_SESSION_TOKEN"),
+            "static keys without a token"
+        );
+
+        // The caller's credentials, as resolved, session token included.
+        s.aws.credentials = AwsCredentials::Caller;
+        let caller = Credentials::new(
+            "ASIACALLER",
+            "caller-secret",
+            Some("token".into()),
+            None,
+            "t",
+        );
+        let env = lambda_environment(&s, "127.0.0.1:9", Some(&caller));
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIACALLER");
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "caller-secret");
+        assert_eq!(env["AWS_SESSION_TOKEN"], "token");
+
+        // None (the default): no key of any kind.
+        s.aws.credentials = AwsCredentials::None;
+        let env = lambda_environment(&s, "127.0.0.1:9", Some(&caller));
+        assert!(
+            !env.keys().any(|k| k.starts_with("AWS_ACCESS")
+                || k.starts_with("AWS_SECRET")
+                || k == "AWS_SESSION_TOKEN"),
+            "{env:?}"
+        );
+    }
+
+    #[test]
     fn exit_reasons_use_go_wording() {
         assert_eq!(
             exit_reason(Some(ExitStatus::from_raw(1 << 8))),
