@@ -197,18 +197,29 @@ fn looks_real(id: &str) -> bool {
         && !id.ends_with("EXAMPLE")
 }
 
-/// Replaces each `${NAME}` with the variable's value; an unset variable or a malformed
-/// reference is an error (the text after the key in the message).
+/// Replaces each `${NAME}` with the variable's value and `${NAME:-default}` with the value,
+/// or `default` when it is unset or empty; `$${` is a literal `${` (the rules of the
+/// attribute's string values). An unset variable without a default, or a malformed reference,
+/// is an error (the text after the key in the message).
 fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
+        if rest[..start].ends_with('$') {
+            out.push_str(&rest[..start - 1]);
+            out.push_str("${");
+            rest = &rest[start + 2..];
+            continue;
+        }
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| {
             format!("has `${{` without a closing `}}` in {text:?}; write `${{NAME}}`")
         })?;
-        let name = &after[..end];
+        let (name, default) = match after[..end].split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (&after[..end], None),
+        };
         let valid =
             !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
         if !valid {
@@ -216,11 +227,16 @@ fn expand(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String,
                 "reads `${{{name}}}`, which is not a variable name (letters, digits, `_`)"
             ));
         }
-        let value = lookup(name).ok_or_else(|| {
-            format!(
-                "reads `${{{name}}}`, which is not set in the environment of the tests; set {name}, or write the value itself"
-            )
-        })?;
+        let value = match (lookup(name), default) {
+            (Some(value), Some(default)) if value.is_empty() => default.to_owned(),
+            (Some(value), _) => value,
+            (None, Some(default)) => default.to_owned(),
+            (None, None) => {
+                return Err(format!(
+                    "reads `${{{name}}}`, which is not set in the environment of the tests; set {name}, write `${{{name}:-default}}`, or write the value itself"
+                ));
+            }
+        };
         out.push_str(&value);
         rest = &after[end + 1..];
     }
