@@ -345,7 +345,8 @@ pub enum Architecture {
 
 /// A function's logging controls (AWS's `LoggingConfig`).
 ///
-/// Stored and validated; the local Lambda writes Text logs until the JSON format is built.
+/// In the JSON format the local Lambda writes `platform.*` records filtered by the system
+/// level, and drops the function's lines below the application level.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Logging {
