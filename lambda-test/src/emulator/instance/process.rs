@@ -424,13 +424,12 @@ mod tests {
     fn the_aws_setting_gives_credentials_endpoints_and_region() {
         use crate::config::{AwsAccess, StaticCredentials};
         let mut s = settings(&[], false);
-        let mut aws = AwsAccess::default();
-        aws.credentials = AwsCredentials::Static(StaticCredentials::new("testing", "secret", None));
-        aws.endpoint_url = Some("http://127.0.0.1:5000".into());
-        aws.service_endpoints
-            .insert("DYNAMODB".into(), "http://127.0.0.1:8000".into());
-        aws.region = Some("ap-south-1".into());
-        s.aws = aws;
+        s.aws = AwsAccess {
+            credentials: AwsCredentials::Static(StaticCredentials::new("testing", "secret", None)),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+            service_endpoints: [("DYNAMODB".into(), "http://127.0.0.1:8000".into())].into(),
+            region: Some("ap-south-1".into()),
+        };
         let env = lambda_environment(&s, "127.0.0.1:9", None);
         for (k, v) in [
             ("AWS_ACCESS_KEY_ID", "testing"),

@@ -70,31 +70,28 @@ impl LogFormat {
 /// One invocation's log, in order: the function's output and the platform events.
 pub struct InvocationLog {
     bytes: Vec<u8>,
-    renderer: &'static dyn Renderer,
-    /// The application log level of the JSON format; `None` in Text, which keeps every line.
-    application_level: Option<crate::config::ApplicationLogLevel>,
+    /// Its renderer and, in JSON, the application log level: two bytes where a renderer
+    /// pointer took sixteen (an invocation's state moves through `Result`s).
+    format: LogFormat,
 }
 
 impl InvocationLog {
     /// An empty log whose events `format` renders.
     pub fn new(format: LogFormat) -> Self {
-        let application_level = match format {
-            LogFormat::Text => None,
-            LogFormat::Json { application, .. } => Some(application),
-        };
         Self {
             bytes: Vec::new(),
-            renderer: format.renderer(),
-            application_level,
+            format,
         }
     }
 
     /// Appends output of the function, verbatim; in the JSON format only the lines its
     /// application log level keeps.
     pub fn output(&mut self, output: &[u8]) {
-        match self.application_level {
-            None => self.bytes.extend_from_slice(output),
-            Some(level) => application::filter_into(output, level, &mut self.bytes),
+        match self.format {
+            LogFormat::Text => self.bytes.extend_from_slice(output),
+            LogFormat::Json { application, .. } => {
+                application::filter_into(output, application, &mut self.bytes);
+            }
         }
     }
 
@@ -104,7 +101,7 @@ impl InvocationLog {
         if !self.bytes.is_empty() && !self.bytes.ends_with(b"\n") {
             self.bytes.push(b'\n');
         }
-        self.renderer.render(&event, &mut self.bytes);
+        self.format.renderer().render(&event, &mut self.bytes);
     }
 
     /// The log's bytes.
