@@ -156,6 +156,16 @@ pub(super) fn resolve(
     })
 }
 
+/// Why `environment` may not set `name`, when `aws` is where it comes from: the endpoints
+/// (on AWS a function may set them; locally they are this setting's, with the credentials).
+pub(super) fn set_by_aws(name: &str) -> Option<String> {
+    (name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_")).then(|| {
+        format!(
+            "`environment` sets {name}; the endpoints of the function's own AWS calls come from `aws`: write `aws = {{ endpoint_url = \"http://127.0.0.1:8000\" }}` (every service) or `aws = {{ endpoint_urls = {{ dynamodb = \"...\" }} }}` (one service)"
+        )
+    })
+}
+
 /// `http://` or `https://` and a host, as the SDKs require of an endpoint.
 fn url(context: &str, key: &str, at: &Sourced<String>, value: String) -> Result<String, Invalid> {
     let valid = value

@@ -300,13 +300,8 @@ fn check_environment(
                 ),
             ));
         }
-        if name == "AWS_ENDPOINT_URL" || name.starts_with("AWS_ENDPOINT_URL_") {
-            return Err(Invalid::new(
-                origin,
-                format!(
-                    "{context}: `environment` sets {name}; the endpoints of the function's own AWS calls come from `aws`: write `aws = {{ endpoint_url = \"http://127.0.0.1:8000\" }}` (every service) or `aws = {{ endpoint_urls = {{ dynamodb = \"...\" }} }}` (one service)"
-                ),
-            ));
+        if let Some(fix) = super::aws_access::set_by_aws(name) {
+            return Err(Invalid::new(origin, format!("{context}: {fix}")));
         }
         if name.starts_with('_') {
             return Err(Invalid::new(
