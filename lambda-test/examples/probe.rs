@@ -4,11 +4,16 @@
 //! Event keys: `log` (lines to print first), then `action`:
 //! `echo` (default: the event and what the function saw), `error`, `panic`, `exit` (with `code`),
 //! `abort`, `sleep` (`ms`, then echo), `respond_bytes` (`bytes`), `log_bytes` (`bytes` of output),
-//! `spawn_child` (leaves a `sleep` child behind), `count` (invocations this process served).
+//! `spawn_child` (leaves a `sleep` child behind), `count` (invocations this process served),
+//! `env` (the variables `names` lists, `null` when unset), `trace` (each `"level:message"` of
+//! `events` through `tracing`, e.g. `"warn:low stock"`).
 //!
 //! Init behaviour comes from the environment: `PROBE_INIT=exit|panic|sleep:<ms>`, and
 //! `PROBE_GRACEFUL=1` registers the graceful-shutdown extension, whose hook writes `graceful` to
 //! the file `PROBE_SHUTDOWN_FILE` names; with `PROBE_SHUTDOWN_HANG=1` that hook never ends.
+//! `PROBE_TRACING=1` installs `lambda_runtime`'s own subscriber
+//! (`lambda_runtime::tracing::init_default_subscriber`), which reads `AWS_LAMBDA_LOG_FORMAT`
+//! and `AWS_LAMBDA_LOG_LEVEL` as on AWS.
 //!
 //! `PROBE_STREAM=1` makes it a streaming runtime instead, written on raw HTTP/1.1 (no runtime
 //! library streams exactly what a test needs to see): it answers each event with
@@ -90,6 +95,29 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
             return Ok(json!({ "child_pid": child.map(|c| c.id()).ok() }));
         }
         "count" => return Ok(json!({ "served": served, "pid": std::process::id() })),
+        "env" => {
+            let names = payload.get("names").and_then(Value::as_array);
+            let vars = names
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|name| (name.to_owned(), json!(std::env::var(name).ok())));
+            return Ok(Value::Object(vars.collect()));
+        }
+        "trace" => {
+            let events = payload.get("events").and_then(Value::as_array);
+            for event in events.into_iter().flatten().filter_map(Value::as_str) {
+                use lambda_runtime::tracing::{debug, error, info, trace, warn};
+                match event.split_once(':').unwrap_or(("info", event)) {
+                    ("trace", message) => trace!("{message}"),
+                    ("debug", message) => debug!("{message}"),
+                    ("warn", message) => warn!("{message}"),
+                    ("error", message) => error!(order = 7, "{message}"),
+                    (_, message) => info!("{message}"),
+                }
+            }
+            return Ok(json!({ "traced": events.map_or(0, Vec::len) }));
+        }
         _ => {}
     }
     Ok(json!({
@@ -111,6 +139,9 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Diagnostic> {
 async fn main() -> Result<(), lambda_runtime::Error> {
     if std::env::var_os("PROBE_STREAM").is_some() {
         stream::serve();
+    }
+    if std::env::var_os("PROBE_TRACING").is_some() {
+        lambda_runtime::tracing::init_default_subscriber();
     }
     match std::env::var("PROBE_INIT").as_deref() {
         Ok("exit") => {

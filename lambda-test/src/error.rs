@@ -206,6 +206,17 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A function has `aws = { credentials = "caller" }`, and the default chain of the process
+    /// that runs the local Lambda gives no credentials.
+    #[error(
+        "failed to resolve the credentials of functions with `credentials = \"caller\"` ({functions}): {message}"
+    )]
+    CallerCredentials {
+        /// The functions that ask for them.
+        functions: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// A payload file or argument is not usable.
     #[error("invalid payload: {0}")]
     Payload(String),

@@ -6,6 +6,7 @@ pub(crate) mod harness;
 pub(crate) mod http_event;
 pub(crate) mod http_response;
 pub(crate) mod invocation;
+pub(crate) mod json_log;
 pub(crate) mod outcome;
 pub(crate) mod sdk_error;
 pub(crate) mod stream;

@@ -169,12 +169,8 @@ impl Outcome {
     /// the chunk count only when [`StreamRecord::chunks`] is set on it.
     pub fn snapshot_record_with(&self, redactions: &Redactions) -> SnapshotRecord {
         let request_id = self.request_id.as_deref();
-        let log = self.log.as_ref().map(|log| {
-            log.lines
-                .iter()
-                .map(|l| redactions.in_text(l, request_id, true))
-                .collect()
-        });
+        let log = (self.log.as_ref())
+            .map(|log| crate::client::json_log::snapshot_lines(log, redactions, request_id));
         let Some(streamed) = &self.stream else {
             // A function error's document is never a response: it shows as it is.
             let http = match (&self.function_error, self.payload.as_deref()) {
@@ -327,8 +323,10 @@ pub struct SnapshotRecord {
     /// The answer read as an HTTP response, when it is a well-formed one and no function
     /// error; shown in place of `payload`.
     pub http: Option<HttpResponseRecord>,
-    /// The function's own log lines; absent when no tail log was asked for.
-    pub log: Option<Vec<String>>,
+    /// The function's own log lines, redacted; absent when no tail log was asked for. Each
+    /// is a string, except in the JSON log format, where a line that is a JSON object is
+    /// that object, its `timestamp`, `time`, `requestId` and trace ids redacted.
+    pub log: Option<Vec<Value>>,
     /// What a streamed invocation adds; `None` for `Invoke`.
     pub stream: Option<StreamRecord>,
 }

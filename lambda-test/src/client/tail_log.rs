@@ -59,6 +59,9 @@ pub struct Report {
     pub error_type: Option<String>,
 }
 
+/// The most a `LogResult` holds.
+const TAIL_BYTES: usize = 4096;
+
 const PLATFORM_PREFIXES: [&str; 6] = [
     "START RequestId: ",
     "END RequestId: ",
@@ -80,9 +83,16 @@ impl TailLog {
     pub fn parse(raw: &str) -> TailLog {
         let mut text = raw;
         let first = text.lines().next().unwrap_or_default();
-        let truncated = !(text.is_empty()
-            || first.starts_with("START RequestId: ")
-            || platform_record(first).is_some());
+        // A whole log starts with START (Text) or a `platform.*` record (JSON). A JSON log at
+        // system level WARN has no records at all: there only its length (the 4 KB cut, less
+        // the slack of a character cut in two and decoded lossily) can say it was cut.
+        let starts_whole =
+            first.starts_with("START RequestId: ") || platform_record(first).is_some();
+        let has_records = text.lines().any(|l| {
+            PLATFORM_PREFIXES.iter().any(|p| l.starts_with(p)) || platform_record(l).is_some()
+        });
+        let truncated =
+            !text.is_empty() && !starts_whole && (has_records || text.len() + 3 >= TAIL_BYTES);
         if truncated {
             text = text.split_once('\n').map_or("", |(_, rest)| rest);
         }
@@ -250,6 +260,16 @@ mod tests {
     }
 
     #[test]
+    fn a_short_json_tail_without_records_is_whole() {
+        // System level WARN: no platform records, and the first line is the function's.
+        let log = TailLog::parse("{\"level\":\"WARN\"}\nsecond\n");
+        assert!(!log.truncated);
+        assert_eq!(log.lines, ["{\"level\":\"WARN\"}", "second"]);
+        let cut = format!("ial line\n{}", "z\n".repeat(2100));
+        assert!(TailLog::parse(&cut).truncated);
+    }
+
+    #[test]
     fn tail_log_cut_inside_a_line_drops_the_partial_line() {
         let log = TailLog::parse("ting Bob\nsecond\nEND RequestId: a\n");
         assert!(log.truncated);
@@ -258,8 +278,9 @@ mod tests {
 
     #[test]
     fn tail_log_cut_inside_utf8_char_still_decodes() {
-        let full = format!("{}\nlast\n", "é".repeat(10));
-        let cut = &full.as_bytes()[1..];
+        // The last 4 KB of a longer log, starting inside a two-byte character.
+        let full = format!("x{}\nlast\n", "é".repeat(2100));
+        let cut = &full.as_bytes()[full.len() - 4096..];
         let log = TailLog::decode(&BASE64.encode(cut)).unwrap();
         assert_eq!(log.lines, ["last"]);
     }

@@ -161,6 +161,8 @@ pub(crate) struct SettingsDefinition {
     pub architecture: Option<Sourced<String>>,
     /// Logging controls.
     pub logging: LoggingDefinition,
+    /// What the function's own AWS calls get; a version's replaces `$LATEST`'s whole.
+    pub aws: Option<super::aws_access::AwsDefinition>,
 }
 
 /// Declared logging controls, as AWS spells them (`JSON`, `INFO`, ...).
@@ -247,6 +249,7 @@ impl SettingsDefinition {
         replace(&mut self.handler, over.handler);
         self.environment.extend(over.environment);
         replace(&mut self.architecture, over.architecture);
+        replace(&mut self.aws, over.aws);
         let (l, o) = (&mut self.logging, over.logging);
         replace(&mut l.format, o.format);
         replace(&mut l.application_level, o.application_level);

@@ -27,7 +27,16 @@
 //! #   AWS's LoggingConfig: format "Text" (default) or "JSON"; application_level TRACE, DEBUG,
 //! #   INFO, WARN, ERROR or FATAL and system_level DEBUG, INFO or WARN (JSON only, default
 //! #   INFO); log_group (default /aws/lambda/<name>). JSON writes platform.* records, the
-//! #   runtime gets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL.
+//! #   runtime gets AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL, and the function's lines
+//! #   below application_level are dropped (by a JSON line's "level"; other lines are INFO).
+//! aws = { credentials = "static", access_key_id = "testing", secret_access_key = "testing", endpoint_urls = { dynamodb = "${DYNAMODB_ENDPOINT:-http://127.0.0.1:8000}" } }
+//! #   The function's own AWS calls (Lambda reserves these variables: not in `environment`):
+//! #   credentials "none" (default: an SDK finds none), "static" (access_key_id,
+//! #   secret_access_key, session_token: AWS_ACCESS_KEY_ID...) or "caller" (what aws-config's
+//! #   default chain resolves for whoever runs the tests); endpoint_url (AWS_ENDPOINT_URL) and
+//! #   endpoint_urls per service id (AWS_ENDPOINT_URL_DYNAMODB...); region (AWS_REGION and
+//! #   AWS_DEFAULT_REGION, default the emulator's). Values expand ${VAR} and ${VAR:-default};
+//! #   a version's `aws` replaces $LATEST's whole.
 //!
 //! [functions.greeter.versions.1]   # a published version: $LATEST's settings with overrides
 //! environment = { GREETING = "Hi" }  # merged over $LATEST's; `logging` merges key by key
@@ -89,6 +98,7 @@
 //! last source: the overlay for what only tests need, which wins where they disagree. SAM and
 //! CloudFormation templates will come before it, as cargo-lambda's metadata does.
 
+mod aws_access;
 mod cargo_lambda;
 mod definition;
 mod model;
@@ -104,9 +114,9 @@ pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
 pub(crate) use definition::{Definitions, EmulatorDefinition};
 pub(crate) use model::is_region;
 pub use model::{
-    Alias, ApplicationLogLevel, Architecture, Code, Config, Cors, EmulatorSettings, Function,
-    FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES, SystemLogLevel, UrlAuthType,
-    UrlInvokeMode, Version, WeightedVersion,
+    Alias, ApplicationLogLevel, Architecture, AwsAccess, AwsCredentials, Code, Config, Cors,
+    EmulatorSettings, Function, FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES,
+    StaticCredentials, SystemLogLevel, UrlAuthType, UrlInvokeMode, Version, WeightedVersion,
 };
 pub(crate) use toml_source::TomlSource;
 

@@ -183,6 +183,106 @@ pub struct Version {
     pub architecture: Architecture,
     /// Log format and levels.
     pub logging: Logging,
+    /// What the function uses for its own AWS calls: credentials, endpoints, region.
+    pub aws: AwsAccess,
+}
+
+/// What a function's own AWS calls get (`aws = { ... }` in `lambda-test.toml`): the
+/// variables an AWS SDK inside the function reads, which Lambda reserves, so they come from
+/// here and never from `environment`.
+///
+/// ```
+/// use lambda_test::config::{AwsCredentials, Config};
+///
+/// let config = Config::parse(
+///     r#"
+///     [functions.orders]
+///     bin = "orders"
+///     aws = { credentials = "static", access_key_id = "testing", secret_access_key = "testing", endpoint_url = "http://127.0.0.1:5000" }
+///     "#,
+///     "lambda-test.toml".as_ref(),
+/// )?;
+/// let aws = &config.functions["orders"].latest.aws;
+/// assert!(matches!(aws.credentials, AwsCredentials::Static(_)));
+/// assert_eq!(aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+/// # Ok::<(), lambda_test::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwsAccess {
+    /// The credentials the function gets (default: none).
+    pub credentials: AwsCredentials,
+    /// `AWS_ENDPOINT_URL`: every service's endpoint, e.g. a local AWS-compatible server.
+    pub endpoint_url: Option<String>,
+    /// Per-service endpoints, by the variable's suffix (`DYNAMODB` for
+    /// `AWS_ENDPOINT_URL_DYNAMODB`); they win over [`AwsAccess::endpoint_url`] for their
+    /// service, as the SDKs read them.
+    pub service_endpoints: BTreeMap<String, String>,
+    /// The region the function's SDK calls (`AWS_REGION`, `AWS_DEFAULT_REGION`); `None`: the
+    /// local Lambda's own region, as on AWS.
+    pub region: Option<String>,
+}
+
+/// Which credentials a function gets for its own AWS calls.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AwsCredentials {
+    /// None (the default): an SDK inside the function finds no credentials and fails at once,
+    /// so a test never reaches real AWS by accident.
+    #[default]
+    None,
+    /// These keys, as `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`,
+    /// the variables Lambda sets from the execution role.
+    Static(StaticCredentials),
+    /// The credentials the local Lambda's own process resolves through `aws-config`'s default
+    /// chain (environment, profile, SSO, ...), passed in as Lambda passes the execution
+    /// role's: the function acts as whoever runs the tests.
+    Caller,
+}
+
+/// Keys given in the config (literal test keys, or read from the environment with `${VAR}`).
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StaticCredentials {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret_access_key: String,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub session_token: Option<String>,
+}
+
+impl StaticCredentials {
+    /// Keys for a function's own calls.
+    ///
+    /// ```
+    /// let keys = lambda_test::config::StaticCredentials::new("testing", "testing", None);
+    /// assert_eq!(keys.access_key_id, "testing");
+    /// ```
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: Option<String>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token,
+        }
+    }
+}
+
+// The secret stays out of logs and panic messages.
+impl fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
 }
 
 /// What a version runs.
@@ -245,7 +345,8 @@ pub enum Architecture {
 
 /// A function's logging controls (AWS's `LoggingConfig`).
 ///
-/// Stored and validated; the local Lambda writes Text logs until the JSON format is built.
+/// In the JSON format the local Lambda writes `platform.*` records filtered by the system
+/// level, and drops the function's lines below the application level.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Logging {

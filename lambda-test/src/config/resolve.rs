@@ -293,12 +293,15 @@ fn check_environment(
                         || name == "AWS_SECRET_ACCESS_KEY"
                         || name == "AWS_SESSION_TOKEN"
                     {
-                        ". A function that calls AWS gets its credentials from its role on AWS; locally, point it at a local AWS-compatible server with AWS_ENDPOINT_URL, which needs none"
+                        ". A function that calls AWS gets its credentials from its role on AWS; locally, give them with `aws = { credentials = \"static\", access_key_id = ..., secret_access_key = ... }` or `aws = { credentials = \"caller\" }`"
                     } else {
                         ""
                     }
                 ),
             ));
+        }
+        if let Some(fix) = super::aws_access::set_by_aws(name) {
+            return Err(Invalid::new(origin, format!("{context}: {fix}")));
         }
         if name.starts_with('_') {
             return Err(Invalid::new(
@@ -445,6 +448,8 @@ fn resolve_version(
             None => model::Architecture::default(),
         };
     let logging = resolve_logging(function, context, &own.logging, latest.map(|l| &l.logging))?;
+    let aws = inherit(|s| s.aws.is_some()).and_then(|s| s.aws.as_ref());
+    let aws = super::aws_access::resolve(context, aws, &|name| std::env::var(name).ok())?;
     Ok(Version {
         version: version.to_owned(),
         code,
@@ -455,6 +460,7 @@ fn resolve_version(
         environment,
         architecture,
         logging,
+        aws,
     })
 }
 

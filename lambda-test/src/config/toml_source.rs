@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Source;
+use super::aws_access::AwsDefinition;
 use super::definition::{
     AliasDefinition, Definitions, EmulatorDefinition, FunctionDefinition, LoggingDefinition,
     Origin, PrincipalDefinition, SettingsDefinition, Sourced, UrlDefinition, VersionDefinition,
@@ -108,6 +109,7 @@ struct FunctionTable {
     #[serde(default)]
     environment: BTreeMap<String, String>,
     logging: Option<LoggingTable>,
+    aws: Option<AwsTable>,
     reserved_concurrency: Option<Spanned<u32>>,
     #[serde(default)]
     versions: BTreeMap<Spanned<String>, VersionTable>,
@@ -156,6 +158,22 @@ struct VersionTable {
     #[serde(default)]
     environment: BTreeMap<String, String>,
     logging: Option<LoggingTable>,
+    aws: Option<AwsTable>,
+}
+
+/// `aws = { credentials = "static", access_key_id = "testing", ... }`: the function's own
+/// AWS calls.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwsTable {
+    credentials: Option<Spanned<String>>,
+    access_key_id: Option<Spanned<String>>,
+    secret_access_key: Option<Spanned<String>>,
+    session_token: Option<Spanned<String>>,
+    endpoint_url: Option<Spanned<String>>,
+    #[serde(default)]
+    endpoint_urls: BTreeMap<Spanned<String>, Spanned<String>>,
+    region: Option<Spanned<String>>,
 }
 
 /// `logging = { format = "JSON", application_level = "INFO", ... }`.
@@ -316,6 +334,7 @@ impl TomlSource {
                 handler: f.handler,
                 environment: f.environment,
                 logging: f.logging,
+                aws: f.aws,
             },
         )?;
         for (number, v) in f.versions {
@@ -331,6 +350,7 @@ impl TomlSource {
                     handler: v.handler,
                     environment: v.environment,
                     logging: v.logging,
+                    aws: v.aws,
                 },
             )?;
             function.versions.insert(number.into_inner(), version);
@@ -425,6 +445,19 @@ impl TomlSource {
                 system_level: l.system_level.map(|v| self.sourced(v)),
                 log_group: l.log_group.map(|v| self.sourced(v)),
             });
+        let aws = s.aws.map(|a| AwsDefinition {
+            credentials: a.credentials.map(|v| self.sourced(v)),
+            access_key_id: a.access_key_id.map(|v| self.sourced(v)),
+            secret_access_key: a.secret_access_key.map(|v| self.sourced(v)),
+            session_token: a.session_token.map(|v| self.sourced(v)),
+            endpoint_url: a.endpoint_url.map(|v| self.sourced(v)),
+            endpoint_urls: a
+                .endpoint_urls
+                .into_iter()
+                .map(|(k, v)| (self.sourced(k), self.sourced(v)))
+                .collect(),
+            region: a.region.map(|v| self.sourced(v)),
+        });
         Ok(SettingsDefinition {
             code_dir: code.as_ref().map(|_| self.dir()),
             code,
@@ -433,6 +466,7 @@ impl TomlSource {
             handler: s.handler.map(|v| self.sourced(v)),
             environment: s.environment,
             logging,
+            aws,
             ..SettingsDefinition::default()
         })
     }
@@ -451,6 +485,7 @@ struct Settings {
     handler: Option<Spanned<String>>,
     environment: BTreeMap<String, String>,
     logging: Option<LoggingTable>,
+    aws: Option<AwsTable>,
 }
 
 impl<T> Sourced<T> {
@@ -520,6 +555,12 @@ fn shape_of(key: &str) -> Option<&'static str> {
         "event_retry_delays" => "a list of seconds: event_retry_delays = [1.0, 2.0]",
         "weights" => "a table of one version and its weight: weights = { \"1\" = 0.25 }",
         "logging" => "a table: logging = { format = \"JSON\" }",
+        "aws" => {
+            "a table: aws = { credentials = \"static\", access_key_id = \"testing\", secret_access_key = \"testing\" }"
+        }
+        "endpoint_urls" => {
+            "a table of URLs: endpoint_urls = { dynamodb = \"http://127.0.0.1:8000\" }"
+        }
         "url" => "a table: url = { auth_type = \"NONE\", invoke_mode = \"BUFFERED\" }",
         "cors" => "a table: cors = { allow_origins = [\"*\"] }",
         "allow_origins" | "allow_methods" | "allow_headers" | "expose_headers" => {
@@ -530,7 +571,7 @@ fn shape_of(key: &str) -> Option<&'static str> {
         "bin" | "handler" | "region" | "account_id" | "bin_dir" | "dead_letter_file"
         | "access_key_id" | "secret_access_key" | "arn" | "version" | "format"
         | "application_level" | "system_level" | "log_group" | "auth_type" | "invoke_mode"
-        | "qualifier" => "a string in quotes",
+        | "qualifier" | "credentials" | "session_token" | "endpoint_url" => "a string in quotes",
         _ => return None,
     })
 }

@@ -95,6 +95,7 @@ impl Emulator {
         address: SocketAddr,
         options: Options,
     ) -> Result<Emulator, Error> {
+        check_caller_credentials(&config).await?;
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|source| Error::Bind { address, source })?;
@@ -208,6 +209,31 @@ impl Emulator {
     pub fn idle_for(&self) -> Duration {
         self.shared.activity.idle_for()
     }
+}
+
+/// Functions with `aws = { credentials = "caller" }` get the default chain's credentials at
+/// each cold start: a chain that has none fails here, before any test runs, rather than in
+/// every invocation.
+async fn check_caller_credentials(config: &Config) -> Result<(), Error> {
+    let callers: Vec<&str> = config
+        .functions
+        .values()
+        .filter(|f| {
+            f.all_versions()
+                .any(|v| v.aws.credentials == crate::config::AwsCredentials::Caller)
+        })
+        .map(|f| f.name.as_str())
+        .collect();
+    if callers.is_empty() {
+        return Ok(());
+    }
+    instance::caller_credentials()
+        .await
+        .map(drop)
+        .map_err(|message| Error::CallerCredentials {
+            functions: callers.join(", "),
+            message,
+        })
 }
 
 async fn stop_instances(registry: &Registry) {

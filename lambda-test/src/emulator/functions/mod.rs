@@ -248,6 +248,7 @@ fn settings_for(
         region: config.emulator.region.clone(),
         account_id: config.emulator.account_id.clone(),
         logging: version.logging.clone(),
+        aws: version.aws.clone(),
     };
     (settings, lookup)
 }

@@ -19,10 +19,13 @@ use axum::body::Bytes;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+mod credentials;
 mod lifecycle;
 mod memory;
 mod process;
 pub mod reaper;
+
+pub use credentials::caller_credentials;
 
 use super::logs::LogCapture;
 use super::runtime_api::{Delivery, ResponseBody, ResponseHead, RuntimeState};
@@ -54,6 +57,8 @@ pub struct VersionSettings {
     pub account_id: String,
     /// Logging controls: `AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`, the log group.
     pub logging: crate::config::Logging,
+    /// Credentials, endpoints and region of the function's own AWS calls.
+    pub aws: crate::config::AwsAccess,
 }
 
 /// One invocation handed to an instance.

@@ -8,12 +8,14 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_sdk_lambda::config::Credentials;
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::reaper::Reaper;
 use super::{Instance, InvalidEntrypoint, VersionSettings};
+use crate::config::AwsCredentials;
 use crate::emulator::logs::LogCapture;
 use crate::emulator::runtime_api::{self, Delivery, RuntimeState};
 
@@ -60,6 +62,15 @@ impl RuntimeApi {
 impl Instance {
     /// Starts the process with the Lambda environment and its own Runtime API listener.
     pub async fn spawn(settings: Arc<VersionSettings>) -> Result<Instance, InvalidEntrypoint> {
+        // What Lambda takes from the execution role: here, the caller's own, refreshed.
+        let caller = match settings.aws.credentials {
+            AwsCredentials::Caller => Some(
+                super::caller_credentials()
+                    .await
+                    .map_err(|e| InvalidEntrypoint(format!("lambda-test: {e}")))?,
+            ),
+            _ => None,
+        };
         let api = RuntimeApi::start(&settings).await?;
         let io_error = |e: std::io::Error| InvalidEntrypoint(e.to_string());
         let (reader, writer) = std::io::pipe().map_err(io_error)?;
@@ -71,7 +82,11 @@ impl Instance {
             .args(&settings.args)
             .current_dir(&settings.task_root)
             .env_clear()
-            .envs(lambda_environment(&settings, &api.address.to_string()))
+            .envs(lambda_environment(
+                &settings,
+                &api.address.to_string(),
+                caller.as_ref(),
+            ))
             .stdin(Stdio::null())
             .stdout(Stdio::from(writer))
             .stderr(Stdio::from(stderr))
@@ -188,8 +203,14 @@ const OVERRIDABLE: &[&str] = &[
 /// `AWS_*` of the host: an AWS SDK inside the function finds no credentials, config file or
 /// profile of the developer's, and reaches real AWS only with what its definition gives it.
 /// Instance metadata is switched off (`AWS_EC2_METADATA_DISABLED`), so such an SDK fails at
-/// once instead of waiting for an endpoint that is not there.
-fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap<String, String> {
+/// once instead of waiting for an endpoint that is not there. What the function's own AWS
+/// calls get comes from its `aws` setting ([`aws_environment`]); `caller` holds the
+/// credentials of `credentials = "caller"`.
+fn lambda_environment(
+    settings: &VersionSettings,
+    runtime_api: &str,
+    caller: Option<&Credentials>,
+) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     for inherited in ["PATH", "LD_LIBRARY_PATH"] {
         if let Ok(v) = std::env::var(inherited) {
@@ -246,12 +267,57 @@ fn lambda_environment(settings: &VersionSettings, runtime_api: &str) -> BTreeMap
     ] {
         env.insert(k.to_owned(), v);
     }
+    aws_environment(&settings.aws, caller, &mut env);
     debug_assert!(
         OVERRIDABLE
             .iter()
             .all(|k| !crate::config::RESERVED_VARIABLES.contains(k))
     );
     env
+}
+
+/// The variables of the function's own AWS calls: the credentials as Lambda sets its
+/// execution role's, the endpoint overrides the SDKs read, and a region that replaces the
+/// local Lambda's.
+fn aws_environment(
+    aws: &crate::config::AwsAccess,
+    caller: Option<&Credentials>,
+    env: &mut BTreeMap<String, String>,
+) {
+    let keys = match &aws.credentials {
+        AwsCredentials::None => None,
+        AwsCredentials::Static(keys) => Some((
+            keys.access_key_id.clone(),
+            keys.secret_access_key.clone(),
+            keys.session_token.clone(),
+        )),
+        AwsCredentials::Caller => caller.map(|c| {
+            (
+                c.access_key_id().to_owned(),
+                c.secret_access_key().to_owned(),
+                c.session_token().map(str::to_owned),
+            )
+        }),
+    };
+    if let Some((id, secret, token)) = keys {
+        // Lambda sets both names of the key id.
+        env.insert("AWS_ACCESS_KEY_ID".to_owned(), id.clone());
+        env.insert("AWS_ACCESS_KEY".to_owned(), id);
+        env.insert("AWS_SECRET_ACCESS_KEY".to_owned(), secret);
+        if let Some(token) = token {
+            env.insert("AWS_SESSION_TOKEN".to_owned(), token);
+        }
+    }
+    if let Some(url) = &aws.endpoint_url {
+        env.insert("AWS_ENDPOINT_URL".to_owned(), url.clone());
+    }
+    for (service, url) in &aws.service_endpoints {
+        env.insert(format!("AWS_ENDPOINT_URL_{service}"), url.clone());
+    }
+    if let Some(region) = &aws.region {
+        env.insert("AWS_REGION".to_owned(), region.clone());
+        env.insert("AWS_DEFAULT_REGION".to_owned(), region.clone());
+    }
 }
 
 /// Go's `ProcessState.String()` wording, which AWS's messages use (RAPID is written in Go).
@@ -306,6 +372,7 @@ mod tests {
             region: "eu-west-1".into(),
             account_id: "123456789012".into(),
             logging,
+            aws: crate::config::AwsAccess::default(),
         }
     }
 
@@ -314,6 +381,7 @@ mod tests {
         let env = lambda_environment(
             &settings(&[("TABLE", "orders"), ("TZ", "Europe/Paris")], false),
             "127.0.0.1:9",
+            None,
         );
         for (k, v) in [
             ("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9"),
@@ -346,10 +414,62 @@ mod tests {
 
     #[test]
     fn json_logging_sets_the_format_level_and_group() {
-        let env = lambda_environment(&settings(&[], true), "127.0.0.1:9");
+        let env = lambda_environment(&settings(&[], true), "127.0.0.1:9", None);
         assert_eq!(env["AWS_LAMBDA_LOG_FORMAT"], "JSON");
         assert_eq!(env["AWS_LAMBDA_LOG_LEVEL"], "DEBUG");
         assert_eq!(env["AWS_LAMBDA_LOG_GROUP_NAME"], "/custom/f");
+    }
+
+    #[test]
+    fn the_aws_setting_gives_credentials_endpoints_and_region() {
+        use crate::config::{AwsAccess, StaticCredentials};
+        let mut s = settings(&[], false);
+        s.aws = AwsAccess {
+            credentials: AwsCredentials::Static(StaticCredentials::new("testing", "secret", None)),
+            endpoint_url: Some("http://127.0.0.1:5000".into()),
+            service_endpoints: [("DYNAMODB".into(), "http://127.0.0.1:8000".into())].into(),
+            region: Some("ap-south-1".into()),
+        };
+        let env = lambda_environment(&s, "127.0.0.1:9", None);
+        for (k, v) in [
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_ACCESS_KEY", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:8000"),
+            ("AWS_REGION", "ap-south-1"),
+            ("AWS_DEFAULT_REGION", "ap-south-1"),
+        ] {
+            assert_eq!(env.get(k).map(String::as_str), Some(v), "{k}");
+        }
+        assert!(
+            !env.contains_key("AWS_SESSION_TOKEN"),
+            "static keys without a token"
+        );
+
+        // The caller's credentials, as resolved, session token included.
+        s.aws.credentials = AwsCredentials::Caller;
+        let caller = Credentials::new(
+            "ASIACALLER",
+            "caller-secret",
+            Some("token".into()),
+            None,
+            "t",
+        );
+        let env = lambda_environment(&s, "127.0.0.1:9", Some(&caller));
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], "ASIACALLER");
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], "caller-secret");
+        assert_eq!(env["AWS_SESSION_TOKEN"], "token");
+
+        // None (the default): no key of any kind.
+        s.aws.credentials = AwsCredentials::None;
+        let env = lambda_environment(&s, "127.0.0.1:9", Some(&caller));
+        assert!(
+            !env.keys().any(|k| k.starts_with("AWS_ACCESS")
+                || k.starts_with("AWS_SECRET")
+                || k == "AWS_SESSION_TOKEN"),
+            "{env:?}"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! An invocation's log is the function's output with platform events between it, assembled by
 //! [`InvocationLog`]; a [`LogFormat`] picks the [`Renderer`] of the events.
 
+mod application;
 mod capture;
 mod json;
 mod platform;
@@ -30,8 +31,14 @@ pub enum LogFormat {
     /// `START`/`END`/`REPORT` text lines.
     #[default]
     Text,
-    /// `platform.*` JSON records, filtered by the system log level.
-    Json(crate::config::SystemLogLevel),
+    /// `platform.*` JSON records, filtered by the system log level; the function's lines
+    /// filtered by the application log level.
+    Json {
+        /// The least severe platform record kept.
+        system: crate::config::SystemLogLevel,
+        /// The least severe line of the function's kept.
+        application: crate::config::ApplicationLogLevel,
+    },
 }
 
 impl LogFormat {
@@ -39,7 +46,10 @@ impl LogFormat {
     pub fn of(logging: &crate::config::Logging) -> LogFormat {
         match logging.format {
             crate::config::LogFormat::Text => LogFormat::Text,
-            crate::config::LogFormat::Json => LogFormat::Json(logging.system_level),
+            crate::config::LogFormat::Json => LogFormat::Json {
+                system: logging.system_level,
+                application: logging.application_level,
+            },
         }
     }
 
@@ -48,9 +58,11 @@ impl LogFormat {
         use crate::config::SystemLogLevel;
         match self {
             LogFormat::Text => &Text,
-            LogFormat::Json(SystemLogLevel::Debug) => &Json::DEBUG,
-            LogFormat::Json(SystemLogLevel::Info) => &Json::INFO,
-            LogFormat::Json(SystemLogLevel::Warn) => &Json::WARN,
+            LogFormat::Json { system, .. } => match system {
+                SystemLogLevel::Debug => &Json::DEBUG,
+                SystemLogLevel::Info => &Json::INFO,
+                SystemLogLevel::Warn => &Json::WARN,
+            },
         }
     }
 }
@@ -58,7 +70,9 @@ impl LogFormat {
 /// One invocation's log, in order: the function's output and the platform events.
 pub struct InvocationLog {
     bytes: Vec<u8>,
-    renderer: &'static dyn Renderer,
+    /// Its renderer and, in JSON, the application log level: two bytes where a renderer
+    /// pointer took sixteen (an invocation's state moves through `Result`s).
+    format: LogFormat,
 }
 
 impl InvocationLog {
@@ -66,13 +80,19 @@ impl InvocationLog {
     pub fn new(format: LogFormat) -> Self {
         Self {
             bytes: Vec::new(),
-            renderer: format.renderer(),
+            format,
         }
     }
 
-    /// Appends output of the function, verbatim.
+    /// Appends output of the function, verbatim; in the JSON format only the lines its
+    /// application log level keeps.
     pub fn output(&mut self, output: &[u8]) {
-        self.bytes.extend_from_slice(output);
+        match self.format {
+            LogFormat::Text => self.bytes.extend_from_slice(output),
+            LogFormat::Json { application, .. } => {
+                application::filter_into(output, application, &mut self.bytes);
+            }
+        }
     }
 
     /// Appends a platform event, on a line of its own even when the function's output before
@@ -81,7 +101,7 @@ impl InvocationLog {
         if !self.bytes.is_empty() && !self.bytes.ends_with(b"\n") {
             self.bytes.push(b'\n');
         }
-        self.renderer.render(&event, &mut self.bytes);
+        self.format.renderer().render(&event, &mut self.bytes);
     }
 
     /// The log's bytes.
@@ -116,6 +136,31 @@ mod tests {
             String::from_utf8(log.into_bytes()).unwrap(),
             "START RequestId: id Version: 1\nno newline\nEND RequestId: id\nwith newline\nEND RequestId: id\n"
         );
+    }
+
+    #[test]
+    fn json_filters_the_functions_lines_not_the_platform_records() {
+        use crate::config::{ApplicationLogLevel, SystemLogLevel};
+        let mut log = InvocationLog::new(LogFormat::Json {
+            system: SystemLogLevel::Info,
+            application: ApplicationLogLevel::Warn,
+        });
+        log.event(PlatformEvent::Start {
+            request_id: "id",
+            version: "1",
+        });
+        log.output(
+            b"{\"level\":\"INFO\",\"msg\":\"dropped\"}\n{\"level\":\"WARN\",\"msg\":\"kept\"}\n",
+        );
+        let text = String::from_utf8(log.into_bytes()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines[0].contains("platform.start"), "{text}");
+        assert_eq!(lines[1], "{\"level\":\"WARN\",\"msg\":\"kept\"}");
+        // Text keeps every line, whatever the levels say.
+        let mut text_log = InvocationLog::new(LogFormat::Text);
+        text_log.output(b"{\"level\":\"DEBUG\"}\n");
+        assert_eq!(text_log.into_bytes(), b"{\"level\":\"DEBUG\"}\n");
     }
 
     #[test]
