@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::Instance;
@@ -36,7 +37,7 @@ fn field_kb(status: &[u8], key: &[u8]) -> Option<u64> {
 
 /// Resolves once the process's resident memory passes `limit_mb`, read from its status
 /// file every [`MEMORY_POLL`]; never, without a file to read.
-pub(super) async fn exceeded(status: Option<File>, limit_mb: u32) {
+pub(super) async fn exceeded(status: Option<Arc<File>>, limit_mb: u32) {
     let Some(status) = status else {
         return std::future::pending().await;
     };
@@ -54,9 +55,9 @@ pub(super) async fn exceeded(status: Option<File>, limit_mb: u32) {
 }
 
 impl Instance {
-    /// A second handle on the status file, for a watch that must not borrow the instance.
-    pub(super) fn status_file(&self) -> Option<File> {
-        self.status.as_ref().and_then(|f| f.try_clone().ok())
+    /// The status file, for a watch that must not borrow the instance.
+    pub(super) fn status_file(&self) -> Option<Arc<File>> {
+        self.status.clone()
     }
 }
 

@@ -100,7 +100,9 @@ impl Instance {
             served: 0,
             log_wanted: true,
             max_memory_mb: 0,
-            status: std::fs::File::open(format!("/proc/{pid}/status")).ok(),
+            status: std::fs::File::open(format!("/proc/{pid}/status"))
+                .ok()
+                .map(Arc::new),
         })
     }
 

@@ -58,7 +58,8 @@ impl LogFormat {
 /// One invocation's log, in order: the function's output and the platform events.
 pub struct InvocationLog {
     bytes: Vec<u8>,
-    renderer: &'static dyn Renderer,
+    /// `None` for a log nobody reads.
+    renderer: Option<&'static dyn Renderer>,
 }
 
 impl InvocationLog {
@@ -66,22 +67,36 @@ impl InvocationLog {
     pub fn new(format: LogFormat) -> Self {
         Self {
             bytes: Vec::new(),
-            renderer: format.renderer(),
+            renderer: Some(format.renderer()),
+        }
+    }
+
+    /// A log nobody reads (the caller asked for no tail): what it is given is dropped, and
+    /// no event is rendered.
+    pub fn unread() -> Self {
+        Self {
+            bytes: Vec::new(),
+            renderer: None,
         }
     }
 
     /// Appends output of the function, verbatim.
     pub fn output(&mut self, output: &[u8]) {
-        self.bytes.extend_from_slice(output);
+        if self.renderer.is_some() {
+            self.bytes.extend_from_slice(output);
+        }
     }
 
     /// Appends a platform event, on a line of its own even when the function's output before
     /// it did not end its last line.
     pub fn event(&mut self, event: PlatformEvent<'_>) {
+        let Some(renderer) = self.renderer else {
+            return;
+        };
         if !self.bytes.is_empty() && !self.bytes.ends_with(b"\n") {
             self.bytes.push(b'\n');
         }
-        self.renderer.render(&event, &mut self.bytes);
+        renderer.render(&event, &mut self.bytes);
     }
 
     /// The log's bytes.
@@ -116,6 +131,18 @@ mod tests {
             String::from_utf8(log.into_bytes()).unwrap(),
             "START RequestId: id Version: 1\nno newline\nEND RequestId: id\nwith newline\nEND RequestId: id\n"
         );
+    }
+
+    #[test]
+    fn an_unread_log_stays_empty() {
+        let mut log = InvocationLog::unread();
+        log.event(PlatformEvent::Start {
+            request_id: "id",
+            version: "1",
+        });
+        log.output(b"output\n");
+        log.event(PlatformEvent::End { request_id: "id" });
+        assert!(log.into_bytes().is_empty());
     }
 
     #[test]
