@@ -167,6 +167,7 @@ impl Instance {
             result: result_tx,
         });
         let sent_at = Instant::now();
+        self.running.send_replace(true);
         // Measured now as well as at the end: a process that crashes has no /proc entry left.
         self.measure_memory();
         let run = Run {
@@ -191,7 +192,7 @@ impl Instance {
         result: oneshot::Receiver<RuntimeResult>,
     ) -> (Answer, Pending) {
         let mut exit = self.exit.clone();
-        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
+        let memory = memory::exceeded(self.over_memory.clone());
         let answer = tokio::select! {
             r = result => r.ok(),
             _ = exit.wait_for(Option::is_some) => None,
@@ -228,7 +229,7 @@ impl Instance {
     /// deadline.
     async fn drain(&mut self, run: Run, mut ended: BodyEnded) -> Finished {
         let mut exit = self.exit.clone();
-        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
+        let memory = memory::exceeded(self.over_memory.clone());
         let end = tokio::select! {
             end = ended.wait() => Some(end),
             _ = exit.wait_for(Option::is_some) => None,
@@ -370,6 +371,7 @@ impl Instance {
 
     /// The one end of every invocation: the rest of the output, END and REPORT.
     fn conclude(&mut self, mut run: Run, ending: Ending, duration: Duration) -> Finished {
+        self.running.send_replace(false);
         run.log.output(&self.take_output());
         let id = &run.request_id;
         let (error, status) = match &ending {

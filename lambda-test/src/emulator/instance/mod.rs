@@ -137,6 +137,10 @@ pub struct Instance {
     /// open costs, and it is read twice per invocation whose log is wanted. Shared with the
     /// memory watch of each invocation (a clone of the `Arc`, where a `dup` would be a syscall).
     status: Option<Arc<std::fs::File>>,
+    /// Whether an invocation runs: the memory watch reads only then.
+    running: watch::Sender<bool>,
+    /// Set by the memory watch once the process is over its `memory_size`.
+    over_memory: watch::Receiver<bool>,
 }
 
 /// Why an instance could not be started: the entrypoint is missing or not executable.
