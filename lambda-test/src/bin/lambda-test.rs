@@ -43,7 +43,11 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread: an invocation passes between the caller's connection, the pool and the
+    // instance's Runtime API connections, and on one thread each hand-off is a queue push
+    // where worker threads wake each other with futexes and eventfd writes (BENCHMARKS.md,
+    // "Server CPU per invocation"). The functions run in processes of their own.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("failed to start the runtime");

@@ -1,6 +1,8 @@
 //! The layer around every answer of the Invoke API listener, refusals and unknown routes
 //! included: it gives the request its id (`x-amzn-RequestId`, which is also the invocation's
-//! id) and writes the serve log line ([`Options::log_invocations`](crate::emulator::Options)).
+//! id) and, when invocations are logged ([`Options::log_invocations`](crate::emulator::Options)),
+//! hands the serve log line to its writer ([`ServeLog`](super::serve_log::ServeLog)). Nothing of
+//! the line is made when nobody logs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,7 +21,7 @@ pub(crate) struct RequestId(String);
 
 impl RequestId {
     fn new() -> Self {
-        RequestId(uuid::Uuid::new_v4().to_string())
+        RequestId(crate::emulator::fast_uuid().to_string())
     }
 
     /// The id, a UUID.
@@ -105,45 +107,56 @@ fn refused_target(path: &str) -> String {
         .unwrap_or_else(|| path.to_owned())
 }
 
-/// The middleware: request id in, request id on the answer, one log line out.
+/// The middleware: request id in, request id on the answer, one log line out when logging.
 pub(crate) async fn request_id_and_serve_log(
     State(shared): State<Arc<Service>>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let started = Instant::now();
     let request_id = RequestId::new();
-    let path = request.uri().path().to_owned();
     request.extensions_mut().insert(request_id.clone());
+    let Some(log) = &shared.serve_log else {
+        let mut response = next.run(request).await;
+        set_request_id(&mut response, &request_id);
+        return response;
+    };
+    let started = Instant::now();
+    let path = request.uri().path().to_owned();
     let mut unanswered = HungUp {
-        path: shared.log_invocations.then(|| path.clone()),
+        pending: Some((Arc::clone(&shared), path)),
         started,
     };
     let mut response = next.run(request).await;
-    unanswered.path = None;
+    let (_, path) = unanswered.pending.take().expect("taken only here");
+    set_request_id(&mut response, &request_id);
+    log.line(&log_line(&mut response, &path, started.elapsed()));
+    response
+}
+
+fn set_request_id(response: &mut Response, request_id: &RequestId) {
     if let Ok(v) = HeaderValue::from_str(request_id.as_str()) {
         response.headers_mut().insert("x-amzn-requestid", v);
     }
-    let line = log_line(&mut response, &path, started.elapsed());
-    if shared.log_invocations {
-        eprintln!("{line}");
-    }
-    response
 }
 
 /// Logs a request whose caller hung up before its answer (a client timeout, say): the
 /// handler is dropped then, and its invocation goes on without a line of its own.
 struct HungUp {
-    /// The request's path while it is unanswered and invocations are logged.
-    path: Option<String>,
+    /// The service (whose serve log it is) and the request's path, while it is unanswered.
+    pending: Option<(Arc<Service>, String)>,
     started: Instant,
 }
 
 impl Drop for HungUp {
     fn drop(&mut self) {
-        if let Some(path) = &self.path {
+        if let Some((shared, path)) = &self.pending
+            && let Some(log) = &shared.serve_log
+        {
             let ms = self.started.elapsed().as_secs_f64() * 1000.0;
-            eprintln!("{} - caller hung up {ms:.1} ms", refused_target(path));
+            log.line(&format!(
+                "{} - caller hung up {ms:.1} ms",
+                refused_target(path)
+            ));
         }
     }
 }

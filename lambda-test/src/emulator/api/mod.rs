@@ -20,6 +20,7 @@ mod invoke;
 mod layer;
 pub mod names;
 mod request;
+pub(crate) mod serve_log;
 mod stream;
 mod url;
 

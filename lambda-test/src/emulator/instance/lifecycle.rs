@@ -66,7 +66,14 @@ impl Instance {
         let cold = self.served == 0;
         self.served += 1;
         self.log_wanted = invoke.log_wanted;
-        let mut log = InvocationLog::new(LogFormat::of(&self.settings.logging));
+        // Nobody reads the log of a caller who asked for no tail: no output is kept for it
+        // and no platform line rendered.
+        self.output.keep(invoke.log_wanted);
+        let mut log = if invoke.log_wanted {
+            InvocationLog::new(LogFormat::of(&self.settings.logging))
+        } else {
+            InvocationLog::unread()
+        };
         let init_duration = if cold {
             match self.await_init(&invoke.request_id, log).await {
                 Ok((init_duration, unused_log)) => {
@@ -79,7 +86,7 @@ impl Instance {
             None
         };
         // Init output is not part of the invocation log.
-        let _init_output = self.output.take();
+        let _init_output = self.take_output();
         log.event(PlatformEvent::Start {
             request_id: &invoke.request_id,
             version: &self.settings.version,
@@ -160,6 +167,7 @@ impl Instance {
             result: result_tx,
         });
         let sent_at = Instant::now();
+        self.running.send_replace(true);
         // Measured now as well as at the end: a process that crashes has no /proc entry left.
         self.measure_memory();
         let run = Run {
@@ -184,7 +192,7 @@ impl Instance {
         result: oneshot::Receiver<RuntimeResult>,
     ) -> (Answer, Pending) {
         let mut exit = self.exit.clone();
-        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
+        let memory = memory::exceeded(self.over_memory.clone());
         let answer = tokio::select! {
             r = result => r.ok(),
             _ = exit.wait_for(Option::is_some) => None,
@@ -221,7 +229,7 @@ impl Instance {
     /// deadline.
     async fn drain(&mut self, run: Run, mut ended: BodyEnded) -> Finished {
         let mut exit = self.exit.clone();
-        let memory = memory::exceeded(self.status_file(), self.settings.memory_size);
+        let memory = memory::exceeded(self.over_memory.clone());
         let end = tokio::select! {
             end = ended.wait() => Some(end),
             _ = exit.wait_for(Option::is_some) => None,
@@ -274,7 +282,7 @@ impl Instance {
     fn out_of_memory(&mut self, mut run: Run) -> Finished {
         let reason = "Runtime exited with error: signal: killed";
         let error_type = "Runtime.OutOfMemory";
-        run.log.output(&self.output.take());
+        run.log.output(&self.take_output());
         run.log.event(PlatformEvent::RuntimeError {
             request_id: &run.request_id,
             reason,
@@ -333,7 +341,7 @@ impl Instance {
             request_id: &run.request_id,
             version: &self.settings.version,
         });
-        run.log.output(&self.output.take());
+        run.log.output(&self.take_output());
         run.log.event(PlatformEvent::InitReport {
             duration,
             phase: "invoke",
@@ -345,7 +353,7 @@ impl Instance {
     fn crashed(&mut self, mut run: Run, status: Option<ExitStatus>) -> Finished {
         let reason = exit_reason(status);
         let error_type = "Runtime.ExitError";
-        run.log.output(&self.output.take());
+        run.log.output(&self.take_output());
         run.log.event(PlatformEvent::RuntimeError {
             request_id: &run.request_id,
             reason: &reason,
@@ -363,7 +371,8 @@ impl Instance {
 
     /// The one end of every invocation: the rest of the output, END and REPORT.
     fn conclude(&mut self, mut run: Run, ending: Ending, duration: Duration) -> Finished {
-        run.log.output(&self.output.take());
+        self.running.send_replace(false);
+        run.log.output(&self.take_output());
         let id = &run.request_id;
         let (error, status) = match &ending {
             Ending::Answered => (None, ReportStatus::Ok),
@@ -397,6 +406,18 @@ impl Instance {
             error,
             log: run.log.into_bytes(),
             reusable: self.is_alive(),
+        }
+    }
+}
+
+impl Instance {
+    /// The output since the last take, when the invocation's log is wanted (otherwise it is
+    /// dropped as it arrives, and there is nothing to take).
+    fn take_output(&self) -> Vec<u8> {
+        if self.log_wanted {
+            self.output.take()
+        } else {
+            Vec::new()
         }
     }
 }

@@ -139,8 +139,13 @@ pub struct Instance {
     log_wanted: bool,
     max_memory_mb: u64,
     /// `/proc/<pid>/status`, kept open: reading it again at offset 0 skips the path lookup an
-    /// open costs, and it is read twice per invocation whose log is wanted.
-    status: Option<std::fs::File>,
+    /// open costs, and it is read twice per invocation whose log is wanted. Shared with the
+    /// memory watch of each invocation (a clone of the `Arc`, where a `dup` would be a syscall).
+    status: Option<Arc<std::fs::File>>,
+    /// Whether an invocation runs: the memory watch reads only then.
+    running: watch::Sender<bool>,
+    /// Set by the memory watch once the process is over its `memory_size`.
+    over_memory: watch::Receiver<bool>,
 }
 
 /// Why an instance could not be started: the entrypoint is missing or not executable.

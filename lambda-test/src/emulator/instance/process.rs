@@ -103,6 +103,11 @@ impl Instance {
         drop(command);
         let pid = child.id().expect("a just-spawned child has a pid");
         Reaper::global().watch(pid);
+        let status = std::fs::File::open(format!("/proc/{pid}/status"))
+            .ok()
+            .map(Arc::new);
+        let (running, running_rx) = watch::channel(false);
+        let over_memory = super::memory::watch(status.clone(), settings.memory_size, running_rx);
         Ok(Instance {
             settings,
             pgid: Some(pid),
@@ -115,7 +120,9 @@ impl Instance {
             served: 0,
             log_wanted: true,
             max_memory_mb: 0,
-            status: std::fs::File::open(format!("/proc/{pid}/status")).ok(),
+            status,
+            running,
+            over_memory,
         })
     }
 

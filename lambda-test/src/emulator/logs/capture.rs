@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::io::ErrorKind;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::net::unix::pipe;
@@ -14,6 +15,9 @@ const MAX_BUFFERED: usize = 1 << 20;
 pub struct LogCapture {
     pipe: pipe::Receiver,
     buffer: Mutex<VecDeque<u8>>,
+    /// Whether output is kept for [`LogCapture::take`]; while nobody reads the log, it is
+    /// read from the pipe and dropped.
+    keep: AtomicBool,
 }
 
 impl LogCapture {
@@ -22,6 +26,7 @@ impl LogCapture {
         let capture = Arc::new(Self {
             pipe: pipe::Receiver::from_owned_fd(reader.into())?,
             buffer: Mutex::new(VecDeque::new()),
+            keep: AtomicBool::new(true),
         });
         let background = Arc::clone(&capture);
         tokio::spawn(async move {
@@ -45,6 +50,7 @@ impl LogCapture {
         loop {
             match self.pipe.try_read(&mut chunk) {
                 Ok(0) => return true,
+                Ok(_) if !self.keep.load(Ordering::Relaxed) => {}
                 Ok(n) => {
                     buffer.extend(&chunk[..n]);
                     let excess = buffer.len().saturating_sub(MAX_BUFFERED);
@@ -54,6 +60,17 @@ impl LogCapture {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => return true,
             }
+        }
+    }
+
+    /// Keeps output from now on, or drops it as it is read (and what is kept so far).
+    ///
+    /// An invocation whose log is wanted calls it, then [`LogCapture::take`] before its event
+    /// goes out: what was in the pipe before is taken then, so none of it is counted twice.
+    pub fn keep(&self, keep: bool) {
+        self.keep.store(keep, Ordering::Relaxed);
+        if !keep {
+            self.buffer.lock().expect("log buffer poisoned").clear();
         }
     }
 

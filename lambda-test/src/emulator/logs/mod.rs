@@ -71,8 +71,9 @@ impl LogFormat {
 pub struct InvocationLog {
     bytes: Vec<u8>,
     /// Its renderer and, in JSON, the application log level: two bytes where a renderer
-    /// pointer took sixteen (an invocation's state moves through `Result`s).
-    format: LogFormat,
+    /// pointer took sixteen (an invocation's state moves through `Result`s). `None` for a log
+    /// nobody reads.
+    format: Option<LogFormat>,
 }
 
 impl InvocationLog {
@@ -80,7 +81,16 @@ impl InvocationLog {
     pub fn new(format: LogFormat) -> Self {
         Self {
             bytes: Vec::new(),
-            format,
+            format: Some(format),
+        }
+    }
+
+    /// A log nobody reads (the caller asked for no tail): what it is given is dropped, and
+    /// no event is rendered.
+    pub fn unread() -> Self {
+        Self {
+            bytes: Vec::new(),
+            format: None,
         }
     }
 
@@ -88,8 +98,9 @@ impl InvocationLog {
     /// application log level keeps.
     pub fn output(&mut self, output: &[u8]) {
         match self.format {
-            LogFormat::Text => self.bytes.extend_from_slice(output),
-            LogFormat::Json { application, .. } => {
+            None => {}
+            Some(LogFormat::Text) => self.bytes.extend_from_slice(output),
+            Some(LogFormat::Json { application, .. }) => {
                 application::filter_into(output, application, &mut self.bytes);
             }
         }
@@ -98,10 +109,13 @@ impl InvocationLog {
     /// Appends a platform event, on a line of its own even when the function's output before
     /// it did not end its last line.
     pub fn event(&mut self, event: PlatformEvent<'_>) {
+        let Some(format) = self.format else {
+            return;
+        };
         if !self.bytes.is_empty() && !self.bytes.ends_with(b"\n") {
             self.bytes.push(b'\n');
         }
-        self.format.renderer().render(&event, &mut self.bytes);
+        format.renderer().render(&event, &mut self.bytes);
     }
 
     /// The log's bytes.
@@ -161,6 +175,18 @@ mod tests {
         let mut text_log = InvocationLog::new(LogFormat::Text);
         text_log.output(b"{\"level\":\"DEBUG\"}\n");
         assert_eq!(text_log.into_bytes(), b"{\"level\":\"DEBUG\"}\n");
+    }
+
+    #[test]
+    fn an_unread_log_stays_empty() {
+        let mut log = InvocationLog::unread();
+        log.event(PlatformEvent::Start {
+            request_id: "id",
+            version: "1",
+        });
+        log.output(b"output\n");
+        log.event(PlatformEvent::End { request_id: "id" });
+        assert!(log.into_bytes().is_empty());
     }
 
     #[test]
