@@ -7,6 +7,7 @@ pub(crate) mod http_event;
 pub(crate) mod http_response;
 pub(crate) mod invocation;
 pub(crate) mod outcome;
+pub(crate) mod redactions;
 pub(crate) mod sdk_error;
 pub(crate) mod stream;
 pub(crate) mod tail_log;
