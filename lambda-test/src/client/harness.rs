@@ -183,54 +183,7 @@ impl Harness {
     ) -> Result<aws_sdk_lambda::Client, Error> {
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = target {
-            let local = self.local(package_dir).await?;
-            // Locally, `profile` names a principal of lambda-test.toml to sign as.
-            let principal = options
-                .profile
-                .as_deref()
-                .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
-            let principal = principal.filter(|_| !options.no_sign_request);
-            let local_options = ClientOptions {
-                connect_timeout: options.connect_timeout,
-                read_timeout: options.read_timeout,
-                profile: principal.map(str::to_owned),
-                no_sign_request: options.no_sign_request,
-                ..ClientOptions::default()
-            };
-            if local_options == ClientOptions::default() {
-                return Ok(local.client().clone());
-            }
-            let credentials = match principal {
-                _ if options.no_sign_request => None,
-                None => Some(local_credentials()),
-                Some(name) => Some(local.principal_credentials(name).ok_or_else(|| {
-                    Error::UnknownPrincipal {
-                        config: package_dir.join(crate::CONFIG_FILE_NAME),
-                        name: name.to_owned(),
-                        defaulted: options.profile.is_none(),
-                    }
-                })?),
-            };
-            // Built once per process, principal and timeouts, like every other client.
-            let cell = Arc::clone(
-                self.clients
-                    .lock()
-                    .expect("harness poisoned")
-                    .entry((target.clone(), local_options.clone()))
-                    .or_default(),
-            );
-            let client = cell
-                .get_or_init(|| async {
-                    endpoint_client(
-                        local.endpoint(),
-                        Some(local.region()),
-                        &local_options,
-                        credentials,
-                    )
-                    .map_err(Error::into_shared)
-                })
-                .await;
-            return client.clone().map_err(Error::Shared);
+            return self.local_client(package_dir, target, options).await;
         }
         let cell = Arc::clone(
             self.clients
@@ -255,6 +208,66 @@ impl Harness {
                     }),
                 };
                 built.map_err(Error::into_shared)
+            })
+            .await;
+        client.clone().map_err(Error::Shared)
+    }
+
+    /// A client for the local Lambda of `package_dir`: its own client unless a principal or a
+    /// timeout asks for another, built once per process and options.
+    #[cfg(feature = "emulator")]
+    async fn local_client(
+        &self,
+        package_dir: &Path,
+        target: &Target,
+        options: &ClientOptions,
+    ) -> Result<aws_sdk_lambda::Client, Error> {
+        let local = self.local(package_dir).await?;
+        // Locally, `profile` names a principal of lambda-test.toml to sign as.
+        let principal = options
+            .profile
+            .as_deref()
+            .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
+        let principal = principal.filter(|_| !options.no_sign_request);
+        let local_options = ClientOptions {
+            connect_timeout: options.connect_timeout,
+            read_timeout: options.read_timeout,
+            profile: principal.map(str::to_owned),
+            no_sign_request: options.no_sign_request,
+            ..ClientOptions::default()
+        };
+        if local_options == ClientOptions::default() {
+            return Ok(local.client().clone());
+        }
+        let credentials =
+            match principal {
+                _ if options.no_sign_request => None,
+                None => Some(local_credentials()),
+                Some(name) => Some(local.principal_credentials(name).ok_or_else(|| {
+                    Error::UnknownPrincipal {
+                        config: package_dir.join(crate::CONFIG_FILE_NAME),
+                        name: name.to_owned(),
+                        defaulted: options.profile.is_none(),
+                    }
+                })?),
+            };
+        // Built once per process, principal and timeouts, like every other client.
+        let cell = Arc::clone(
+            self.clients
+                .lock()
+                .expect("harness poisoned")
+                .entry((target.clone(), local_options.clone()))
+                .or_default(),
+        );
+        let client = cell
+            .get_or_init(|| async {
+                endpoint_client(
+                    local.endpoint(),
+                    Some(local.region()),
+                    &local_options,
+                    credentials,
+                )
+                .map_err(Error::into_shared)
             })
             .await;
         client.clone().map_err(Error::Shared)
