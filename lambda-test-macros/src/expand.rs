@@ -454,6 +454,7 @@ fn value_calls(args: &Args, calls: &mut Vec<TokenStream>) {
         "http",
         "body",
         "integration",
+        "via",
     ] {
         if let Some(v) = args.str(key) {
             let method = format_ident!("{key}", span = v.span());

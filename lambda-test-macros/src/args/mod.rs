@@ -46,6 +46,7 @@ pub const KEYS: &[(&str, Kind)] = &[
     ("body", Kind::Str),
     ("body_file", Kind::Str),
     ("integration", Kind::Str),
+    ("via", Kind::Str),
     ("invocation_type", Kind::Str),
     ("dry_run", Kind::Bool),
     ("stream", Kind::Bool),

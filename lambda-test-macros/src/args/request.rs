@@ -109,3 +109,89 @@ fn check_request_line(line: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The keys that make no sense through a Function URL, and why.
+const NOT_THROUGH_URL: &[(&str, &str)] = &[
+    (
+        "payload",
+        "a Function URL takes an HTTP request, not an event; describe it with `http`, `headers` and `body`",
+    ),
+    (
+        "payload_file",
+        "a Function URL takes an HTTP request, not an event; describe it with `http`, `headers` and `body_file`",
+    ),
+    (
+        "events",
+        "a Function URL takes an HTTP request, not an event; describe it with `http`, `headers` and `body`",
+    ),
+    (
+        "qualifiers",
+        "a Function URL invokes its one alias; give it as `qualifier`",
+    ),
+    ("same_payload", "a Function URL invokes its one alias"),
+    (
+        "stream",
+        "a Function URL streams when its invoke mode is `RESPONSE_STREAM`",
+    ),
+    ("dry_run", "a Function URL has no `DryRun`"),
+    ("log", "a Function URL returns no tail log"),
+    ("client_context", "a Function URL sends no client context"),
+    ("tenant_id", "a Function URL sends no tenant id"),
+    ("max_duration_ms", "a Function URL returns no REPORT line"),
+    ("max_memory_mb", "a Function URL returns no REPORT line"),
+    ("max_init_ms", "a Function URL returns no REPORT line"),
+];
+
+/// `via = "invoke" | "url"`, and what `url` needs (an HTTP request) and excludes.
+pub(super) fn validate_via(args: &Args, errors: &mut Errors) {
+    let Some(via) = args.str("via") else {
+        return;
+    };
+    match via.value().as_str() {
+        "invoke" => return,
+        "url" => {}
+        other => {
+            errors.at(
+                via,
+                format!("unknown `via` `{other}`; expected `invoke` (the default) or `url`"),
+            );
+            return;
+        }
+    }
+    if args.key("http").is_none() {
+        errors.at(
+            via,
+            "`via = \"url\"` sends an HTTP request to the Function URL: add `http = \"GET /\"` (method and path)",
+        );
+    }
+    for (key, why) in NOT_THROUGH_URL {
+        if let Some(ident) = args.key(key) {
+            errors.at(
+                ident,
+                format!("`{key}` cannot be used with `via = \"url\"`: {why}"),
+            );
+        }
+    }
+    if let Some(t) = args.str("invocation_type")
+        && t.value() != "RequestResponse"
+    {
+        errors.at(
+            t,
+            format!(
+                "`via = \"url\"` is a synchronous HTTP request: a Function URL has no `{}` invocation",
+                t.value()
+            ),
+        );
+    }
+    if let Some(integration) = args.str("integration")
+        && integration.value() != "function_url"
+    {
+        errors.at(
+            integration,
+            format!(
+                "`via = \"url\"` goes through the Function URL, not `{}`; remove `integration` or write `\"function_url\"`",
+                integration.value()
+            ),
+        );
+    }
+}

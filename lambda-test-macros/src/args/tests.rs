@@ -161,3 +161,39 @@ fn distances() {
     assert_eq!(edit_distance("fuction", "function"), 1);
     assert_eq!(edit_distance("", "abc"), 3);
 }
+
+#[test]
+fn via_url_needs_a_request_and_excludes_what_a_url_has_not() {
+    parse_ok(quote!(
+        function = "f",
+        via = "url",
+        http = "GET /",
+        qualifier = "live"
+    ));
+    parse_ok(quote!(function = "f", via = "invoke", payload = "{}"));
+    let e = parse_err(quote!(function = "f", via = "url"));
+    assert!(e.contains("add `http = \"GET /\"`"), "{e}");
+    let e = parse_err(quote!(function = "f", via = "link", http = "GET /"));
+    assert!(e.contains("unknown `via` `link`"), "{e}");
+    let e = parse_err(quote!(
+        function = "f",
+        via = "url",
+        http = "GET /",
+        qualifiers = ["1", "2"],
+        invocation_type = "Event",
+        integration = "rest_api",
+        stream
+    ));
+    assert!(
+        e.contains("`qualifiers` cannot be used with `via = \"url\"`"),
+        "{e}"
+    );
+    assert!(e.contains("has no `Event` invocation"), "{e}");
+    assert!(e.contains("not `rest_api`"), "{e}");
+    assert!(
+        e.contains("`stream` cannot be used with `via = \"url\"`"),
+        "{e}"
+    );
+    let e = parse_err(quote!(function = "f", via = "url", payload = "{}"));
+    assert!(e.contains("add `http"), "{e}");
+}

@@ -300,6 +300,7 @@ fn validate_combinations(args: &Args, errors: &mut Errors) {
     validate_snapshot_keys(args, errors);
     validate_stream(args, errors);
     super::request::validate_request(args, errors);
+    super::request::validate_via(args, errors);
     validate_budgets(args, errors);
 }
 

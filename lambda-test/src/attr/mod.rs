@@ -38,6 +38,8 @@ pub struct TestArgs {
     /// target is (a local function with a Function URL gets its event), for the snapshot's
     /// description.
     integration_used: std::sync::OnceLock<Integration>,
+    /// `via = "url"`: through the function's Function URL instead of the Invoke API.
+    via_url: bool,
     invocation_type: InvocationType,
     log: LogType,
     client_context: Option<String>,
@@ -76,6 +78,7 @@ impl TestArgs {
             payload_file: None,
             request: None,
             integration_used: std::sync::OnceLock::new(),
+            via_url: false,
             invocation_type: InvocationType::RequestResponse,
             log: LogType::Tail,
             client_context: None,
@@ -182,6 +185,13 @@ impl TestArgs {
     /// time; `http_api` without it).
     pub fn integration(mut self, name: &str) -> Self {
         self.request_keys().integration = Some(name.to_owned());
+        self
+    }
+
+    /// `via = "url"` (checked at compile time; `"invoke"` is the default): the request goes
+    /// to the function's Function URL.
+    pub fn via(mut self, via: &str) -> Self {
+        self.via_url = via == "url";
         self
     }
 

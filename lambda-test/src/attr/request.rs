@@ -29,6 +29,13 @@ impl RequestKeys {
                 ))
             })?,
         };
+        let request = self.request()?;
+        request.event(integration).map_err(bad)
+    }
+
+    /// The request as written, for an event or for a Function URL (`via = "url"`).
+    pub(super) fn request(&self) -> Result<HttpRequest, Error> {
+        let bad = |e: String| Error::Payload(format!("`http = \"{}\"`: {e}", self.line));
         let mut request = HttpRequest::parse(&self.line).map_err(bad)?;
         for (name, value) in &self.headers {
             request = request.header(name, value);
@@ -39,6 +46,6 @@ impl RequestKeys {
         if let Some(body) = &self.body {
             request = request.body(body.clone());
         }
-        request.event(integration).map_err(bad)
+        Ok(request)
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{TestArgs, expand_vars};
 use crate::Error;
+use crate::client::function_url;
 use crate::client::harness::{ClientOptions, Harness};
 use crate::client::http_event::Integration;
 use crate::client::invocation::Invocation;
@@ -196,9 +197,13 @@ impl TestArgs {
         if self.request.is_some() {
             let _ = self.integration_used.set(default_integration);
         }
-        let client = harness
-            .client_with(&target, &self.client_options(&package_dir)?)
-            .await?;
+        let options = self.client_options(&package_dir)?;
+        let client = harness.client_with(&target, &options).await?;
+        if self.via_url {
+            return self
+                .invoke_via_url(target, client, &options, function)
+                .await;
+        }
         let mut invocation = Invocation::new(function)
             .invocation_type(self.invocation_type)
             .log(self.log)
@@ -236,6 +241,32 @@ impl TestArgs {
                 .run(async move { invocation.send(&client).await })
                 .await?
         };
+        Ok(outcome.sent_to(target))
+    }
+
+    /// `via = "url"`: the request to the function's Function URL, looked up with
+    /// `GetFunctionUrlConfig` through the test's client (crate::client::function_url).
+    async fn invoke_via_url(
+        &self,
+        target: Target,
+        client: aws_sdk_lambda::Client,
+        options: &ClientOptions,
+        function: String,
+    ) -> Result<Outcome, Error> {
+        let keys = self.request.as_ref().ok_or_else(|| {
+            Error::Payload("`via = \"url\"` sends an HTTP request: add `http = \"GET /\"`".into())
+        })?;
+        let request = keys.request()?;
+        let qualifier = self.qualifier.as_deref().map(expand_vars).transpose()?;
+        let harness = Harness::global();
+        let credentials = harness.credentials_with(&target, options).await?;
+        let outcome = harness
+            .run(async move {
+                let config = function_url::lookup(&client, &function, qualifier.as_deref()).await?;
+                function_url::send(&client, credentials.as_ref(), &function, &config, &request)
+                    .await
+            })
+            .await?;
         Ok(outcome.sent_to(target))
     }
 }

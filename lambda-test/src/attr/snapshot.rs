@@ -42,6 +42,17 @@ impl TestArgs {
     }
 
     fn description(&self) -> String {
+        if let (true, Some(keys)) = (self.via_url, &self.request) {
+            let mut description =
+                format!("`{}` to the Function URL of `{}`", keys.line, self.function);
+            if let Some(q) = &self.qualifier {
+                description.push_str(&format!(" (alias `{q}`)"));
+            }
+            if let Some(file) = &keys.body_file {
+                description.push_str(&format!(" (body `{file}`)"));
+            }
+            return description;
+        }
         let mut description = format!("invoke `{}`", self.function);
         if let Some(q) = &self.qualifier {
             description.push_str(&format!(" qualifier `{q}`"));

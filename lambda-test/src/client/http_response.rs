@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::client::function_url::{TRANSPORT_HEADERS, UrlResponse};
 use crate::client::outcome::Redactions;
 
 /// The HTTP response in a snapshot, shown instead of the raw payload when the function answered
@@ -116,11 +117,47 @@ impl HttpResponseRecord {
             Some(Value::String(text)) => text.clone().into_bytes(),
             Some(_) => return None,
         };
+        Some(Self::assemble(
+            status, merged, cookies, &body, is_base64, redactions, request_id,
+        ))
+    }
+
+    /// The record of an answer that came through a Function URL (`via = "url"`): its status,
+    /// its headers without the transport's ([`TRANSPORT_HEADERS`]), `set-cookie` as cookies.
+    pub(crate) fn from_url(
+        url: &UrlResponse,
+        body: &[u8],
+        redactions: &Redactions,
+        request_id: Option<&str>,
+    ) -> Self {
+        let mut merged: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in &url.headers {
+            if !TRANSPORT_HEADERS.contains(&name.as_str()) {
+                merged.entry(name.clone()).or_default().push(value.clone());
+            }
+        }
+        let cookies = merged.remove("set-cookie").unwrap_or_default();
+        Self::assemble(
+            url.status, merged, cookies, body, false, redactions, request_id,
+        )
+    }
+
+    /// The record from its parts: the body read by its content type, volatile headers and
+    /// values redacted.
+    fn assemble(
+        status: u16,
+        merged: BTreeMap<String, Vec<String>>,
+        cookies: Vec<String>,
+        body: &[u8],
+        is_base64: bool,
+        redactions: &Redactions,
+        request_id: Option<&str>,
+    ) -> Self {
         let content_type = merged
             .get("content-type")
             .and_then(|v| v.first())
             .map(String::as_str);
-        let body = body_value(&body, content_type, is_base64, redactions, request_id);
+        let body = body_value(body, content_type, is_base64, redactions, request_id);
         let headers = merged
             .into_iter()
             .map(|(name, values)| {
@@ -132,7 +169,7 @@ impl HttpResponseRecord {
                 (name, shown)
             })
             .collect();
-        Some(Self {
+        Self {
             status,
             headers,
             cookies: cookies
@@ -140,7 +177,7 @@ impl HttpResponseRecord {
                 .map(|c| redactions.in_text(c, request_id, true))
                 .collect(),
             body,
-        })
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! response stream of a streamed one, the outcome and its snapshot record, the tail log, where
 //! invocations go, and the process-wide harness that owns the runtime and the clients.
 
+pub(crate) mod function_url;
 pub(crate) mod harness;
 pub(crate) mod http_event;
 pub(crate) mod http_response;

@@ -4,6 +4,7 @@ use serde::Serialize;
 use serde::ser::{SerializeStruct as _, Serializer};
 use serde_json::Value;
 
+use crate::client::function_url::UrlResponse;
 use crate::client::http_response::HttpResponseRecord;
 pub use crate::client::redactions::Redactions;
 use crate::client::stream::{StreamPayload, Streamed};
@@ -41,6 +42,9 @@ pub struct Outcome {
     /// `stream = true`) adds: content type, chunk count, time to first byte and the
     /// `InvokeComplete` error; `None` for `Invoke`. `payload` is then the joined chunks.
     pub stream: Option<Streamed>,
+    /// The HTTP head of an answer through a Function URL (`via = "url"`), whose body is
+    /// `payload`; `None` for the Invoke APIs.
+    pub(crate) url: Option<UrlResponse>,
 }
 
 impl Outcome {
@@ -171,6 +175,22 @@ impl Outcome {
                 .map(|l| redactions.in_text(l, request_id, true))
                 .collect()
         });
+        if let Some(url) = &self.url {
+            let body = self.payload.as_deref().unwrap_or_default();
+            return SnapshotRecord {
+                status_code: self.status_code,
+                executed_version: None,
+                function_error: None,
+                payload: redactions.in_payload(self.payload.as_deref(), request_id),
+                http: Some(HttpResponseRecord::from_url(
+                    url, body, redactions, request_id,
+                )),
+                log: None,
+                stream: None,
+                via_url: true,
+                body_broken: url.broken.clone(),
+            };
+        }
         let Some(streamed) = &self.stream else {
             // A function error's document is never a response: it shows as it is.
             let http = match (&self.function_error, self.payload.as_deref()) {
@@ -185,6 +205,8 @@ impl Outcome {
                 http,
                 log,
                 stream: None,
+                via_url: false,
+                body_broken: None,
             };
         };
         let parts = self.stream_payload();
@@ -196,6 +218,8 @@ impl Outcome {
             payload: redactions.in_payload(body, request_id),
             http: None,
             log,
+            via_url: false,
+            body_broken: None,
             stream: Some(StreamRecord {
                 content_type: streamed.content_type.clone(),
                 http: parts.http.map(|http| HttpRecord {
@@ -327,6 +351,11 @@ pub struct SnapshotRecord {
     pub log: Option<Vec<String>>,
     /// What a streamed invocation adds; `None` for `Invoke`.
     pub stream: Option<StreamRecord>,
+    /// Whether the answer came through a Function URL (`via = "url"`): the record is then
+    /// only the HTTP response.
+    pub(crate) via_url: bool,
+    /// Through a Function URL, why the body broke off before its end.
+    pub(crate) body_broken: Option<String>,
 }
 
 /// The streamed part of a [`SnapshotRecord`]; each field is shown only when set.
@@ -419,6 +448,15 @@ pub struct ErrorRecord {
 impl Serialize for SnapshotRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut record = serializer.serialize_struct("SnapshotRecord", 10)?;
+        // Through a Function URL there is only the HTTP answer: no Invoke status, version,
+        // function error or log.
+        if self.via_url {
+            record.serialize_field("http", &self.http)?;
+            if let Some(broken) = &self.body_broken {
+                record.serialize_field("body_broken", broken)?;
+            }
+            return record.end();
+        }
         record.serialize_field("status_code", &self.status_code)?;
         record.serialize_field("executed_version", &self.executed_version)?;
         match &self.stream {

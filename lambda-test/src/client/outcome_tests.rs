@@ -13,6 +13,7 @@ fn outcome(payload: &str, log: &str) -> Outcome {
         request_id: Some("3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c".into()),
         target: None,
         stream: None,
+        url: None,
     }
 }
 
