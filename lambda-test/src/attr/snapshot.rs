@@ -123,9 +123,20 @@ impl TestArgs {
         SnapshotValue::Query(fields)
     }
 
+    /// The integration a request key went through, when known: `integration`, else the
+    /// default the target chose; `None` without request keys.
+    fn integration_of_request(&self) -> Option<Integration> {
+        let keys = self.request.as_ref()?;
+        match keys.integration.as_deref() {
+            Some(name) => Integration::parse(name),
+            None => self.integration_used.get().copied(),
+        }
+    }
+
     /// The record the snapshot holds, with this test's redactions.
     pub fn snapshot_record(&self, outcome: &Outcome) -> SnapshotRecord {
-        let mut record = outcome.snapshot_record_with(&self.redactions());
+        let mut record =
+            outcome.snapshot_record_through(&self.redactions(), self.integration_of_request());
         if self.stream_chunks
             && let (Some(shown), Some(streamed)) = (&mut record.stream, &outcome.stream)
         {

@@ -5,6 +5,7 @@ use serde::ser::{SerializeStruct as _, Serializer};
 use serde_json::Value;
 
 use crate::client::function_url::UrlResponse;
+use crate::client::http_event::Integration;
 use crate::client::http_response::HttpResponseRecord;
 pub use crate::client::redactions::Redactions;
 use crate::client::stream::{StreamPayload, Streamed};
@@ -168,6 +169,17 @@ impl Outcome {
     /// shows its payload taken apart ([`Outcome::stream_payload`]) and its [`StreamRecord`];
     /// the chunk count only when [`StreamRecord::chunks`] is set on it.
     pub fn snapshot_record_with(&self, redactions: &Redactions) -> SnapshotRecord {
+        self.snapshot_record_through(redactions, None)
+    }
+
+    /// [`Outcome::snapshot_record_with`], with the integration the request went through when
+    /// it is known: a payload that is no HTTP response is then shown as that integration's
+    /// answer to it (`http_response`'s module docs).
+    pub(crate) fn snapshot_record_through(
+        &self,
+        redactions: &Redactions,
+        integration: Option<Integration>,
+    ) -> SnapshotRecord {
         let request_id = self.request_id.as_deref();
         let log = self.log.as_ref().map(|log| {
             log.lines
@@ -194,7 +206,12 @@ impl Outcome {
         let Some(streamed) = &self.stream else {
             // A function error's document is never a response: it shows as it is.
             let http = match (&self.function_error, self.payload.as_deref()) {
-                (None, Some(payload)) => HttpResponseRecord::parse(payload, redactions, request_id),
+                (None, Some(payload)) => match integration {
+                    Some(integration) => {
+                        HttpResponseRecord::through(payload, integration, redactions, request_id)
+                    }
+                    None => HttpResponseRecord::parse(payload, redactions, request_id),
+                },
                 _ => None,
             };
             return SnapshotRecord {
