@@ -88,7 +88,8 @@ async fn serve(
     if let Some(preflight) = url.cors.as_ref().and_then(|c| cors::preflight(c, &parts)) {
         return Ok(preflight);
     }
-    let caller = authorize(shared, &function, &url, &parts, &body)?;
+    let caller = authorize(shared, &function, &url, &parts, &body)
+        .map_err(|Forbidden| url_error(StatusCode::FORBIDDEN, None, json!("Forbidden")))?;
     let qualifier = url.qualifier.as_deref();
     let version = function
         .resolve(qualifier)
@@ -137,15 +138,19 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         })
 }
 
-/// The caller of an `AWS_IAM` URL: a valid signature of a principal the function allows, or
-/// 403. A `NONE` URL has no caller.
+/// Why an `AWS_IAM` URL refuses a request: no valid signature of a principal the function
+/// allows (a 403).
+struct Forbidden;
+
+/// The caller of an `AWS_IAM` URL: a valid signature of a principal the function allows. A
+/// `NONE` URL has no caller.
 fn authorize(
     shared: &Service,
     function: &Function,
     url: &FunctionUrl,
     parts: &Parts,
     body: &[u8],
-) -> Result<Option<Caller>, Response> {
+) -> Result<Option<Caller>, Forbidden> {
     match url.auth_type {
         UrlAuthType::None => Ok(None),
         UrlAuthType::AwsIam => shared
@@ -154,7 +159,7 @@ fn authorize(
             .ok()
             .filter(|caller| caller.allowed_by(function.allow_list(url.qualifier.as_deref())))
             .map(Some)
-            .ok_or_else(|| url_error(StatusCode::FORBIDDEN, None, json!("Forbidden"))),
+            .ok_or(Forbidden),
     }
 }
 
