@@ -188,20 +188,7 @@ impl Outcome {
                 .collect()
         });
         if let Some(url) = &self.url {
-            let body = self.payload.as_deref().unwrap_or_default();
-            return SnapshotRecord {
-                status_code: self.status_code,
-                executed_version: None,
-                function_error: None,
-                payload: redactions.in_payload(self.payload.as_deref(), request_id),
-                http: Some(HttpResponseRecord::from_url(
-                    url, body, redactions, request_id,
-                )),
-                log: None,
-                stream: None,
-                via_url: true,
-                body_broken: url.broken.clone(),
-            };
+            return self.url_record(url, redactions);
         }
         let Some(streamed) = &self.stream else {
             // A function error's document is never a response: it shows as it is.
@@ -259,6 +246,25 @@ impl Outcome {
                         .in_payload(e.details.as_deref().map(str::as_bytes), request_id),
                 }),
             }),
+        }
+    }
+
+    /// The record of an answer through a Function URL: the HTTP response alone.
+    fn url_record(&self, url: &UrlResponse, redactions: &Redactions) -> SnapshotRecord {
+        let request_id = self.request_id.as_deref();
+        let body = self.payload.as_deref().unwrap_or_default();
+        SnapshotRecord {
+            status_code: self.status_code,
+            executed_version: None,
+            function_error: None,
+            payload: redactions.in_payload(self.payload.as_deref(), request_id),
+            http: Some(HttpResponseRecord::from_url(
+                url, body, redactions, request_id,
+            )),
+            log: None,
+            stream: None,
+            via_url: true,
+            body_broken: url.broken.clone(),
         }
     }
 
