@@ -430,6 +430,15 @@ fn include_bytes_file(span: Span, relative: &str) -> TokenStream {
 /// `.qualifier()` or `.payload_file()`; `snapshot` is the assertion itself).
 fn builder_calls(args: &Args) -> Vec<TokenStream> {
     let mut calls = Vec::new();
+    value_calls(args, &mut calls);
+    request_calls(args, &mut calls);
+    invocation_calls(args, &mut calls);
+    check_calls(args, &mut calls);
+    calls
+}
+
+/// The string keys that pass their literal as it is, and `payload_file`.
+fn value_calls(args: &Args, calls: &mut Vec<TokenStream>) {
     for key in [
         "function",
         "payload",
@@ -445,6 +454,7 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         "http",
         "body",
         "integration",
+        "via",
     ] {
         if let Some(v) = args.str(key) {
             let method = format_ident!("{key}", span = v.span());
@@ -454,6 +464,10 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
     if let Some(file) = args.str("payload_file") {
         calls.push(payload_file_call(file.span(), &file.value()));
     }
+}
+
+/// The request keys that are more than a string: `headers`, `cookies`, `body_file`.
+fn request_calls(args: &Args, calls: &mut Vec<TokenStream>) {
     for (name, value) in args.map("headers") {
         calls.push(quote_spanned!(name.span()=> .header(#name, #value)));
     }
@@ -465,6 +479,11 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         let include = include_bytes_file(file.span(), &relative);
         calls.push(quote_spanned!(file.span()=> .body_file(#relative, #include)));
     }
+}
+
+/// How the invocation is made and what its snapshot holds: types, `query`, the bool keys,
+/// `log`.
+fn invocation_calls(args: &Args, calls: &mut Vec<TokenStream>) {
     if let Some(t) = args.str("invocation_type") {
         let variant = Ident::new(&t.value(), t.span());
         calls.push(quote!(.invocation_type(::lambda_test::InvocationType::#variant)));
@@ -494,6 +513,10 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         );
         calls.push(quote!(.log(::lambda_test::LogType::#variant)));
     }
+}
+
+/// What the outcome is checked against: `same_payload`, budgets and timeouts, `redact`.
+fn check_calls(args: &Args, calls: &mut Vec<TokenStream>) {
     if args.is_true("same_payload") {
         let qualifiers = args.list("qualifiers").unwrap_or_default();
         let span = args
@@ -514,7 +537,6 @@ fn builder_calls(args: &Args) -> Vec<TokenStream> {
         };
         calls.push(quote!(.redact(#pattern, #replacement)));
     }
-    calls
 }
 
 #[cfg(test)]

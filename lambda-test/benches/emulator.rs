@@ -5,6 +5,7 @@
 //! ```text
 //! cargo bench -p lambda-test --bench emulator                 # everything, against `lambda-test serve`
 //! cargo bench -p lambda-test --bench emulator -- --endpoint http://127.0.0.1:9000 --function echo
+//! cargo bench -p lambda-test --bench emulator -- --endpoint http://127.0.0.1:9000 --function echo --url
 //!                                                             # only the load levels, any endpoint
 //! cargo bench -p lambda-test --bench emulator -- --function-alone   # the function alone (below)
 //! ```
@@ -77,8 +78,15 @@ fn main() {
         if let Some(endpoint) = common::arg("--endpoint") {
             let function = common::arg("--function").unwrap_or_else(|| FUNCTION.into());
             let label = common::arg("--label").unwrap_or_else(|| "endpoint".into());
+            // `--url`: the function's Function URL (`/lambda-url/<function>/`, the layout of
+            // both lambda-test serve and cargo lambda watch) instead of its Invoke route.
+            let path = if common::flag("--url") {
+                format!("/lambda-url/{function}/")
+            } else {
+                common::invoke_path(&function)
+            };
             for c in levels {
-                let result = common::load(&endpoint, &function, ECHO, c, warmup, duration).await;
+                let result = common::load_at(&endpoint, &path, ECHO, c, warmup, duration).await;
                 println!("{}", result.line(&label));
             }
             return;

@@ -344,3 +344,31 @@ async fn integration_overrides_the_definition(outcome: Outcome) {
         "{context:#}"
     );
 }
+
+/// The probe answers its echo, no HTTP response: through the HTTP API (payload 2.0) that is a
+/// 200 `application/json` whose body is the payload, as API Gateway makes of it.
+#[lambda_test(
+    function = "probe",
+    http = "GET /items",
+    integration = "http_api",
+    query = ["http.status", "http.headers", "http.cookies"]
+)]
+async fn a_bare_payload_through_the_http_api_is_a_json_200() {}
+
+/// Through a REST API (payload 1.0) the same answer is malformed: API Gateway's 502.
+#[lambda_test(
+    function = "probe",
+    http = "GET /items",
+    integration = "rest_api",
+    query = ["http"]
+)]
+async fn a_bare_payload_through_a_rest_api_is_a_502() {}
+
+/// Through an ALB: the load balancer's own 502 page.
+#[lambda_test(
+    function = "probe",
+    http = "GET /items",
+    integration = "alb",
+    query = ["http.status", "http.headers"]
+)]
+async fn a_bare_payload_through_an_alb_is_a_502() {}

@@ -144,3 +144,25 @@ async fn greeting_is_json(outcome: Outcome) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Through the Function URL (`via = "url"`): real HTTP to `/lambda-url/http-api-url/...` on
+/// the local Lambda (on AWS, the URL `GetFunctionUrlConfig` names), and the snapshot is the
+/// HTTP response the caller got.
+#[lambda_test(
+    function = "http-api-url",
+    via = "url",
+    http = "POST /orders?dry_run=1",
+    headers = { "content-type" = "application/json" },
+    body = r#"{"sku": "A-1", "quantity": 2}"#
+)]
+async fn accepts_an_order_through_the_function_url() {}
+
+/// A cookie the function sets arrives as a `set-cookie` header, shown in `cookies`.
+#[lambda_test(
+    function = "http-api-url",
+    via = "url",
+    http = "POST /login",
+    headers = { "content-type" = "application/x-www-form-urlencoded" },
+    body = "user=bob"
+)]
+async fn login_through_the_function_url() {}

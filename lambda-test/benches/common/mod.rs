@@ -101,11 +101,17 @@ pub fn host_port(endpoint: &str) -> String {
 impl RawClient {
     /// Connects to an endpoint (`http://127.0.0.1:9001`) for `function`'s Invoke route.
     pub async fn connect(endpoint: &str, function: &str, tail: bool) -> std::io::Result<Self> {
+        Self::connect_to(endpoint, &invoke_path(function), tail).await
+    }
+
+    /// Connects to an endpoint for `POST`s to `path` (an Invoke route, or a Function URL's
+    /// `/lambda-url/<function>/`).
+    pub async fn connect_to(endpoint: &str, path: &str, tail: bool) -> std::io::Result<Self> {
         let address = host_port(endpoint);
         let stream = TcpStream::connect(&address).await?;
         stream.set_nodelay(true)?;
         Ok(Self {
-            path: format!("/2015-03-31/functions/{function}/invocations"),
+            path: path.to_owned(),
             address,
             stream: BufReader::new(stream),
             tail,
@@ -195,6 +201,11 @@ async fn read_response(stream: &mut BufReader<TcpStream>) -> std::io::Result<(u1
     Ok((status, body, close))
 }
 
+/// The Invoke route of `function`.
+pub fn invoke_path(function: &str) -> String {
+    format!("/2015-03-31/functions/{function}/invocations")
+}
+
 /// What one load level measured.
 #[derive(Debug, Clone)]
 pub struct LoadResult {
@@ -237,10 +248,30 @@ pub async fn load(
     warmup: Duration,
     duration: Duration,
 ) -> LoadResult {
+    load_at(
+        endpoint,
+        &invoke_path(function),
+        payload,
+        concurrency,
+        warmup,
+        duration,
+    )
+    .await
+}
+
+/// [`load`] on any `POST` route: `path` (a Function URL's, say).
+pub async fn load_at(
+    endpoint: &str,
+    path: &str,
+    payload: &'static [u8],
+    concurrency: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> LoadResult {
     let start = Instant::now() + warmup;
     let end = start + duration;
     let endpoint: Arc<str> = endpoint.into();
-    let function: Arc<str> = function.into();
+    let function: Arc<str> = path.into();
     let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let endpoint = Arc::clone(&endpoint);
@@ -249,7 +280,7 @@ pub async fn load(
                 let mut latencies = Vec::with_capacity(4096);
                 let mut errors = 0usize;
                 let mut client = loop {
-                    match RawClient::connect(&endpoint, &function, false).await {
+                    match RawClient::connect_to(&endpoint, &function, false).await {
                         Ok(c) => break c,
                         Err(_) if Instant::now() < end => {
                             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -270,7 +301,7 @@ pub async fn load(
                             errors += 1;
                         }
                         if answer.is_err() {
-                            match RawClient::connect(&endpoint, &function, false).await {
+                            match RawClient::connect_to(&endpoint, &function, false).await {
                                 Ok(c) => client = c,
                                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
                             }

@@ -176,6 +176,35 @@ impl Harness {
         self.client_with(target, &ClientOptions::default()).await
     }
 
+    /// The credentials the client of `client_with(target, options)` signs with; `None` when
+    /// it sends unsigned requests (`no_sign_request`). What a request to an `AWS_IAM`
+    /// Function URL is signed with (`via = "url"`).
+    pub(crate) async fn credentials_with(
+        &self,
+        target: &Target,
+        options: &ClientOptions,
+    ) -> Result<Option<SharedCredentialsProvider>, Error> {
+        if options.no_sign_request {
+            return Ok(None);
+        }
+        let credentials = match target {
+            #[cfg(feature = "emulator")]
+            Target::Local { package_dir } => {
+                let local = self.local(package_dir).await?;
+                local_signer(&local, package_dir, options)?
+            }
+            Target::Endpoint { .. } => Some(local_credentials()),
+            Target::Aws => return aws_credentials(options).await.map(Some),
+            #[allow(unreachable_patterns)]
+            Target::Local { package_dir } => {
+                return Err(Error::EmulatorDisabled {
+                    config: package_dir.join(crate::CONFIG_FILE_NAME),
+                });
+            }
+        };
+        Ok(credentials.map(SharedCredentialsProvider::new))
+    }
+
     /// A client for a target with options, built once per process and options.
     pub async fn client_with(
         &self,
@@ -184,54 +213,7 @@ impl Harness {
     ) -> Result<aws_sdk_lambda::Client, Error> {
         #[cfg(feature = "emulator")]
         if let Target::Local { package_dir } = target {
-            let local = self.local(package_dir).await?;
-            // Locally, `profile` names a principal of lambda-test.toml to sign as.
-            let principal = options
-                .profile
-                .as_deref()
-                .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL));
-            let principal = principal.filter(|_| !options.no_sign_request);
-            let local_options = ClientOptions {
-                connect_timeout: options.connect_timeout,
-                read_timeout: options.read_timeout,
-                profile: principal.map(str::to_owned),
-                no_sign_request: options.no_sign_request,
-                ..ClientOptions::default()
-            };
-            if local_options == ClientOptions::default() {
-                return Ok(local.client().clone());
-            }
-            let credentials = match principal {
-                _ if options.no_sign_request => None,
-                None => Some(local_credentials()),
-                Some(name) => Some(local.principal_credentials(name).ok_or_else(|| {
-                    Error::UnknownPrincipal {
-                        config: package_dir.join(crate::CONFIG_FILE_NAME),
-                        name: name.to_owned(),
-                        defaulted: options.profile.is_none(),
-                    }
-                })?),
-            };
-            // Built once per process, principal and timeouts, like every other client.
-            let cell = Arc::clone(
-                self.clients
-                    .lock()
-                    .expect("harness poisoned")
-                    .entry((target.clone(), local_options.clone()))
-                    .or_default(),
-            );
-            let client = cell
-                .get_or_init(|| async {
-                    endpoint_client(
-                        local.endpoint(),
-                        Some(local.region()),
-                        &local_options,
-                        credentials,
-                    )
-                    .map_err(Error::into_shared)
-                })
-                .await;
-            return client.clone().map_err(Error::Shared);
+            return self.local_client(package_dir, target, options).await;
         }
         let cell = Arc::clone(
             self.clients
@@ -260,6 +242,85 @@ impl Harness {
             .await;
         client.clone().map_err(Error::Shared)
     }
+
+    /// A client for the local Lambda of `package_dir`: its own client unless a principal or a
+    /// timeout asks for another, built once per process and options.
+    #[cfg(feature = "emulator")]
+    async fn local_client(
+        &self,
+        package_dir: &Path,
+        target: &Target,
+        options: &ClientOptions,
+    ) -> Result<aws_sdk_lambda::Client, Error> {
+        let local = self.local(package_dir).await?;
+        let principal = local_principal(&local, options);
+        let local_options = ClientOptions {
+            connect_timeout: options.connect_timeout,
+            read_timeout: options.read_timeout,
+            profile: principal.map(str::to_owned),
+            no_sign_request: options.no_sign_request,
+            ..ClientOptions::default()
+        };
+        if local_options == ClientOptions::default() {
+            return Ok(local.client().clone());
+        }
+        let credentials = local_signer(&local, package_dir, options)?;
+        // Built once per process, principal and timeouts, like every other client.
+        let cell = Arc::clone(
+            self.clients
+                .lock()
+                .expect("harness poisoned")
+                .entry((target.clone(), local_options.clone()))
+                .or_default(),
+        );
+        let client = cell
+            .get_or_init(|| async {
+                endpoint_client(
+                    local.endpoint(),
+                    Some(local.region()),
+                    &local_options,
+                    credentials,
+                )
+                .map_err(Error::into_shared)
+            })
+            .await;
+        client.clone().map_err(Error::Shared)
+    }
+}
+
+/// The principal of lambda-test.toml a local client signs as: `profile`, or the default one
+/// when the local Lambda verifies signatures; none for `no_sign_request`.
+#[cfg(feature = "emulator")]
+fn local_principal<'a>(local: &Local, options: &'a ClientOptions) -> Option<&'a str> {
+    options
+        .profile
+        .as_deref()
+        .or_else(|| local.verifies_signatures().then_some(DEFAULT_PRINCIPAL))
+        .filter(|_| !options.no_sign_request)
+}
+
+/// The credentials of [`local_principal`]; `None` for `no_sign_request`.
+#[cfg(feature = "emulator")]
+fn local_signer(
+    local: &Local,
+    package_dir: &Path,
+    options: &ClientOptions,
+) -> Result<Option<Credentials>, Error> {
+    Ok(match local_principal(local, options) {
+        _ if options.no_sign_request => None,
+        None => Some(local_credentials()),
+        Some(name) => {
+            Some(
+                local
+                    .principal_credentials(name)
+                    .ok_or_else(|| Error::UnknownPrincipal {
+                        config: package_dir.join(crate::CONFIG_FILE_NAME),
+                        name: name.to_owned(),
+                        defaulted: options.profile.is_none(),
+                    })?,
+            )
+        }
+    })
 }
 
 /// A client for a local or compatible endpoint: static credentials (none: unsigned), no SDK
@@ -390,6 +451,22 @@ pub(crate) fn local_credentials() -> Credentials {
 /// A client for real AWS through the default credential and region chain, with the options'
 /// region, profile and assumed role.
 async fn aws_client(options: &ClientOptions) -> Result<aws_sdk_lambda::Client, Error> {
+    let shared = aws_loader(options)?.load().await;
+    let mut config =
+        aws_sdk_lambda::config::Builder::from(&shared).retry_config(RetryConfig::disabled());
+    if let Some(timeouts) = options.timeouts(shared.timeout_config()) {
+        config = config.timeout_config(timeouts);
+    }
+    if options.no_sign_request {
+        config = config.interceptor(Unsigned);
+    } else if let Some(role_arn) = &options.role_arn {
+        config = config.credentials_provider(assume_role(role_arn, &shared).await);
+    }
+    Ok(aws_sdk_lambda::Client::from_conf(config.build()))
+}
+
+/// The default chain's loader with the options' region, profile and CA bundle.
+fn aws_loader(options: &ClientOptions) -> Result<aws_config::ConfigLoader, Error> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if options.no_sign_request {
         loader = loader.credentials_provider(placeholder_credentials());
@@ -404,21 +481,35 @@ async fn aws_client(options: &ClientOptions) -> Result<aws_sdk_lambda::Client, E
     if let Some(profile) = &options.profile {
         loader = loader.profile_name(profile);
     }
-    let shared = loader.load().await;
-    let mut config =
-        aws_sdk_lambda::config::Builder::from(&shared).retry_config(RetryConfig::disabled());
-    if let Some(timeouts) = options.timeouts(shared.timeout_config()) {
-        config = config.timeout_config(timeouts);
+    Ok(loader)
+}
+
+/// `role_arn`'s credentials, assumed with the default chain's.
+async fn assume_role(
+    role_arn: &str,
+    shared: &aws_config::SdkConfig,
+) -> aws_config::sts::AssumeRoleProvider {
+    aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("lambda-test")
+        .configure(shared)
+        .build()
+        .await
+}
+
+/// The credentials [`aws_client`] signs with, for a request the SDK does not send (a signed
+/// Function URL request): the default chain's, or `role_arn`'s.
+async fn aws_credentials(options: &ClientOptions) -> Result<SharedCredentialsProvider, Error> {
+    let shared = aws_loader(options)?.load().await;
+    if let Some(role_arn) = &options.role_arn {
+        return Ok(SharedCredentialsProvider::new(
+            assume_role(role_arn, &shared).await,
+        ));
     }
-    if options.no_sign_request {
-        config = config.interceptor(Unsigned);
-    } else if let Some(role_arn) = &options.role_arn {
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-            .session_name("lambda-test")
-            .configure(&shared)
-            .build()
-            .await;
-        config = config.credentials_provider(provider);
-    }
-    Ok(aws_sdk_lambda::Client::from_conf(config.build()))
+    shared.credentials_provider().ok_or_else(|| Error::Invoke {
+        function: String::new(),
+        code: None,
+        message: "no AWS credentials in the default chain (environment, profile, SSO, web \
+                  identity, IMDS) to sign the Function URL request with"
+            .to_owned(),
+    })
 }

@@ -121,6 +121,35 @@ impl HttpRequest {
         })
     }
 
+    pub(crate) fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path, starting with `/`.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The raw query string, without `?`; empty when there is none.
+    pub(crate) fn query(&self) -> &str {
+        &self.query
+    }
+
+    /// The headers as written.
+    pub(crate) fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The cookies, each `name=value`.
+    pub(crate) fn cookies(&self) -> &[String] {
+        &self.cookies
+    }
+
+    /// The body; empty when there is none.
+    pub(crate) fn body_bytes(&self) -> &[u8] {
+        self.body.as_deref().unwrap_or_default()
+    }
+
     pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self

@@ -1,5 +1,19 @@
 //! A function's answer read as the HTTP response API Gateway, an ALB or a Function URL makes of
 //! it, for snapshots a reader can review: status, sorted headers, cookies and a parsed body.
+//!
+//! # A payload that is not a response
+//!
+//! When the test knows the integration (a request key, `integration`, or a local function
+//! with a Function URL), a payload without a well-formed `statusCode` becomes what that
+//! integration answers:
+//!
+//! | integration | answer | source |
+//! |---|---|---|
+//! | HTTP API (payload 2.0), Function URL | 200, `content-type: application/json`, the payload as the body (a JSON string: its text); a payload with a malformed `statusCode` is shown as it is | AWS docs, "Working with AWS Lambda proxy integrations for HTTP APIs" (response format 2.0: "If your Lambda function returns valid JSON and doesn't return a statusCode, API Gateway assumes ... statusCode 200, content-type application/json, body is the function's response") and "Invoking Lambda function URLs" (response payload format: the same inference) |
+//! | REST API (payload 1.0) | 502, `content-type: application/json`, `{"message": "Internal server error"}` | AWS docs, "Set up Lambda proxy integrations" (a malformed proxy response is a 502 `Internal server error`); the body's spacing as API Gateway sends it is a best guess |
+//! | ALB (either header mode) | 502, `content-type: text/html`, the ALB's "502 Bad Gateway" page | ELB docs, "Lambda functions as targets" (a malformed response is an HTTP 502); the page's exact bytes are a best guess |
+//!
+//! A function error is shown as the error document it is, whatever the integration.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +22,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
+use crate::client::function_url::{TRANSPORT_HEADERS, UrlResponse};
+use crate::client::http_event::Integration;
 use crate::client::outcome::Redactions;
 
 /// The HTTP response in a snapshot, shown instead of the raw payload when the function answered
@@ -48,6 +64,10 @@ pub struct HttpResponseRecord {
     /// text for a text one, `<N bytes, sha256 HEX>` for anything else; null when empty.
     pub body: Value,
 }
+
+/// The body of an ALB's own 502 (what ALBs send for a malformed Lambda answer, as observed;
+/// the exact bytes are a best guess).
+const ALB_BAD_GATEWAY: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
 
 /// Headers whose values change on every request, and what they become.
 const VOLATILE_HEADERS: [(&str, &str); 6] = [
@@ -116,11 +136,94 @@ impl HttpResponseRecord {
             Some(Value::String(text)) => text.clone().into_bytes(),
             Some(_) => return None,
         };
+        Some(Self::assemble(
+            status, merged, cookies, &body, is_base64, redactions, request_id,
+        ))
+    }
+
+    /// The record of `payload` as `integration` turns it into HTTP: a well-formed response as
+    /// it is; otherwise the integration's own rule (module docs, "A payload that is not a
+    /// response"). `None` when the integration has no rule for it (the payload then shows as
+    /// it is).
+    pub(crate) fn through(
+        payload: &[u8],
+        integration: Integration,
+        redactions: &Redactions,
+        request_id: Option<&str>,
+    ) -> Option<Self> {
+        if let Some(record) = Self::parse(payload, redactions, request_id) {
+            return Some(record);
+        }
+        let json: Value = serde_json::from_slice(payload).ok()?;
+        let (status, content_type, body) = match integration {
+            // A `statusCode` that is there and malformed is no bare payload: shown as it is.
+            Integration::HttpApi | Integration::FunctionUrl if json.get("statusCode").is_some() => {
+                return None;
+            }
+            Integration::HttpApi | Integration::FunctionUrl => {
+                let body = match json {
+                    Value::String(text) => text.into_bytes(),
+                    _ => payload.to_vec(),
+                };
+                (200, "application/json", body)
+            }
+            Integration::RestApi => (
+                502,
+                "application/json",
+                br#"{"message": "Internal server error"}"#.to_vec(),
+            ),
+            Integration::Alb | Integration::AlbMultiValue => {
+                (502, "text/html", ALB_BAD_GATEWAY.as_bytes().to_vec())
+            }
+        };
+        let headers = BTreeMap::from([("content-type".to_owned(), vec![content_type.to_owned()])]);
+        Some(Self::assemble(
+            status,
+            headers,
+            Vec::new(),
+            &body,
+            false,
+            redactions,
+            request_id,
+        ))
+    }
+
+    /// The record of an answer that came through a Function URL (`via = "url"`): its status,
+    /// its headers without the transport's ([`TRANSPORT_HEADERS`]), `set-cookie` as cookies.
+    pub(crate) fn from_url(
+        url: &UrlResponse,
+        body: &[u8],
+        redactions: &Redactions,
+        request_id: Option<&str>,
+    ) -> Self {
+        let mut merged: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (name, value) in &url.headers {
+            if !TRANSPORT_HEADERS.contains(&name.as_str()) {
+                merged.entry(name.clone()).or_default().push(value.clone());
+            }
+        }
+        let cookies = merged.remove("set-cookie").unwrap_or_default();
+        Self::assemble(
+            url.status, merged, cookies, body, false, redactions, request_id,
+        )
+    }
+
+    /// The record from its parts: the body read by its content type, volatile headers and
+    /// values redacted.
+    fn assemble(
+        status: u16,
+        merged: BTreeMap<String, Vec<String>>,
+        cookies: Vec<String>,
+        body: &[u8],
+        is_base64: bool,
+        redactions: &Redactions,
+        request_id: Option<&str>,
+    ) -> Self {
         let content_type = merged
             .get("content-type")
             .and_then(|v| v.first())
             .map(String::as_str);
-        let body = body_value(&body, content_type, is_base64, redactions, request_id);
+        let body = body_value(body, content_type, is_base64, redactions, request_id);
         let headers = merged
             .into_iter()
             .map(|(name, values)| {
@@ -132,7 +235,7 @@ impl HttpResponseRecord {
                 (name, shown)
             })
             .collect();
-        Some(Self {
+        Self {
             status,
             headers,
             cookies: cookies
@@ -140,7 +243,7 @@ impl HttpResponseRecord {
                 .map(|c| redactions.in_text(c, request_id, true))
                 .collect(),
             body,
-        })
+        }
     }
 }
 

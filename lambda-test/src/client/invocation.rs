@@ -382,6 +382,7 @@ impl Invocation {
                 request_id: output.request_id().map(str::to_owned),
                 target: None,
                 stream: None,
+                url: None,
             }),
             Err(e) => Err(self.refused(&e, &endpoint)),
         }

@@ -1,13 +1,13 @@
 //! What an invocation returned, and the record a snapshot holds.
 
-use std::borrow::Cow;
-
-use regex::Regex;
 use serde::Serialize;
 use serde::ser::{SerializeStruct as _, Serializer};
 use serde_json::Value;
 
+use crate::client::function_url::UrlResponse;
+use crate::client::http_event::Integration;
 use crate::client::http_response::HttpResponseRecord;
+pub use crate::client::redactions::Redactions;
 use crate::client::stream::{StreamPayload, Streamed};
 use crate::client::tail_log::{Report, TailLog};
 use crate::client::target::Target;
@@ -43,6 +43,9 @@ pub struct Outcome {
     /// `stream = true`) adds: content type, chunk count, time to first byte and the
     /// `InvokeComplete` error; `None` for `Invoke`. `payload` is then the joined chunks.
     pub stream: Option<Streamed>,
+    /// The HTTP head of an answer through a Function URL (`via = "url"`), whose body is
+    /// `payload`; `None` for the Invoke APIs.
+    pub(crate) url: Option<UrlResponse>,
 }
 
 impl Outcome {
@@ -168,13 +171,32 @@ impl Outcome {
     /// shows its payload taken apart ([`Outcome::stream_payload`]) and its [`StreamRecord`];
     /// the chunk count only when [`StreamRecord::chunks`] is set on it.
     pub fn snapshot_record_with(&self, redactions: &Redactions) -> SnapshotRecord {
+        self.snapshot_record_through(redactions, None)
+    }
+
+    /// [`Outcome::snapshot_record_with`], with the integration the request went through when
+    /// it is known: a payload that is no HTTP response is then shown as that integration's
+    /// answer to it (`http_response`'s module docs).
+    pub(crate) fn snapshot_record_through(
+        &self,
+        redactions: &Redactions,
+        integration: Option<Integration>,
+    ) -> SnapshotRecord {
         let request_id = self.request_id.as_deref();
         let log = (self.log.as_ref())
             .map(|log| crate::client::json_log::snapshot_lines(log, redactions, request_id));
+        if let Some(url) = &self.url {
+            return self.url_record(url, redactions);
+        }
         let Some(streamed) = &self.stream else {
             // A function error's document is never a response: it shows as it is.
             let http = match (&self.function_error, self.payload.as_deref()) {
-                (None, Some(payload)) => HttpResponseRecord::parse(payload, redactions, request_id),
+                (None, Some(payload)) => match integration {
+                    Some(integration) => {
+                        HttpResponseRecord::through(payload, integration, redactions, request_id)
+                    }
+                    None => HttpResponseRecord::parse(payload, redactions, request_id),
+                },
                 _ => None,
             };
             return SnapshotRecord {
@@ -185,6 +207,8 @@ impl Outcome {
                 http,
                 log,
                 stream: None,
+                via_url: false,
+                body_broken: None,
             };
         };
         let parts = self.stream_payload();
@@ -196,6 +220,8 @@ impl Outcome {
             payload: redactions.in_payload(body, request_id),
             http: None,
             log,
+            via_url: false,
+            body_broken: None,
             stream: Some(StreamRecord {
                 content_type: streamed.content_type.clone(),
                 http: parts.http.map(|http| HttpRecord {
@@ -218,6 +244,25 @@ impl Outcome {
                         .in_payload(e.details.as_deref().map(str::as_bytes), request_id),
                 }),
             }),
+        }
+    }
+
+    /// The record of an answer through a Function URL: the HTTP response alone.
+    fn url_record(&self, url: &UrlResponse, redactions: &Redactions) -> SnapshotRecord {
+        let request_id = self.request_id.as_deref();
+        let body = self.payload.as_deref().unwrap_or_default();
+        SnapshotRecord {
+            status_code: self.status_code,
+            executed_version: None,
+            function_error: None,
+            payload: redactions.in_payload(self.payload.as_deref(), request_id),
+            http: Some(HttpResponseRecord::from_url(
+                url, body, redactions, request_id,
+            )),
+            log: None,
+            stream: None,
+            via_url: true,
+            body_broken: url.broken.clone(),
         }
     }
 
@@ -329,6 +374,11 @@ pub struct SnapshotRecord {
     pub log: Option<Vec<Value>>,
     /// What a streamed invocation adds; `None` for `Invoke`.
     pub stream: Option<StreamRecord>,
+    /// Whether the answer came through a Function URL (`via = "url"`): the record is then
+    /// only the HTTP response.
+    pub(crate) via_url: bool,
+    /// Through a Function URL, why the body broke off before its end.
+    pub(crate) body_broken: Option<String>,
 }
 
 /// The streamed part of a [`SnapshotRecord`]; each field is shown only when set.
@@ -421,6 +471,15 @@ pub struct ErrorRecord {
 impl Serialize for SnapshotRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut record = serializer.serialize_struct("SnapshotRecord", 10)?;
+        // Through a Function URL there is only the HTTP answer: no Invoke status, version,
+        // function error or log.
+        if self.via_url {
+            record.serialize_field("http", &self.http)?;
+            if let Some(broken) = &self.body_broken {
+                record.serialize_field("body_broken", broken)?;
+            }
+            return record.end();
+        }
         record.serialize_field("status_code", &self.status_code)?;
         record.serialize_field("executed_version", &self.executed_version)?;
         match &self.stream {
@@ -457,405 +516,6 @@ impl Serialize for SnapshotRecord {
     }
 }
 
-/// Rules that replace volatile text before it reaches a snapshot.
-///
-/// By default: the invocation's request id everywhere (`[request-id]`); in log lines also
-/// any UUID (`[uuid]`), ISO 8601 timestamp (`[timestamp]`) and X-Ray trace id (`[trace-id]`).
-/// [`Redactions::add`] adds a rule that applies to the payload and the log.
-///
-/// ```
-/// # fn check(outcome: lambda_test::Outcome) {
-/// use lambda_test::Redactions;
-///
-/// let redactions = Redactions::default().add(r"tok-\d+", "[token]").unwrap();
-/// let record = outcome.snapshot_record_with(&redactions);
-/// # let _ = record; }
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Redactions {
-    /// Borrowed when compiled once per process ([`Redactions::add_compiled`]): a cloned
-    /// `Regex` starts with empty caches.
-    user_rules: Vec<(Cow<'static, Regex>, String)>,
-}
-
-/// The default log rules, in the order they apply: a matcher that gives the length of the
-/// match starting at a position, and the replacement.
-///
-/// Hand-written rather than regexes: compiling three regexes cost a `cargo nextest` test
-/// process (a debug build, one test per process) about 4.5 ms, a fifth of its time
-/// (BENCHMARKS.md). Each matcher is the regex in its comment, with its leftmost-first,
-/// greedy semantics.
-const DEFAULT_LOG_RULES: [(volatile::Matcher, &str); 3] = [
-    (volatile::timestamp, "[timestamp]"),
-    (volatile::trace_id, "[trace-id]"),
-    (volatile::uuid, "[uuid]"),
-];
-
-impl Redactions {
-    /// Adds a rule: every match of `pattern` (a regex) in payload strings and log lines becomes `replacement`.
-    pub fn add(mut self, pattern: &str, replacement: &str) -> Result<Self, regex::Error> {
-        self.user_rules
-            .push((Cow::Owned(Regex::new(pattern)?), replacement.to_owned()));
-        Ok(self)
-    }
-
-    /// Adds a rule whose regex is already compiled, for the life of the process.
-    pub(crate) fn add_compiled(mut self, regex: &'static Regex, replacement: &str) -> Self {
-        self.user_rules
-            .push((Cow::Borrowed(regex), replacement.to_owned()));
-        self
-    }
-
-    pub(crate) fn in_text(&self, text: &str, request_id: Option<&str>, is_log: bool) -> String {
-        let mut out = match request_id {
-            Some(id) if !id.is_empty() => text.replace(id, "[request-id]"),
-            _ => text.to_owned(),
-        };
-        for (re, with) in &self.user_rules {
-            out = re.replace_all(&out, with.as_str()).into_owned();
-        }
-        if is_log {
-            for (matcher, with) in DEFAULT_LOG_RULES {
-                out = volatile::replace_all(&out, matcher, with);
-            }
-        }
-        out
-    }
-
-    /// Bytes as JSON when they are JSON, as a string otherwise, null when absent; redacted.
-    fn in_payload(&self, bytes: Option<&[u8]>, request_id: Option<&str>) -> Value {
-        match bytes {
-            None => Value::Null,
-            Some(bytes) => match serde_json::from_slice::<Value>(bytes) {
-                Ok(json) => self.in_json(json, request_id),
-                Err(_) => {
-                    Value::String(self.in_text(&String::from_utf8_lossy(bytes), request_id, false))
-                }
-            },
-        }
-    }
-
-    pub(crate) fn in_json(&self, value: Value, request_id: Option<&str>) -> Value {
-        match value {
-            Value::String(s) => Value::String(self.in_text(&s, request_id, false)),
-            Value::Array(items) => Value::Array(
-                items
-                    .into_iter()
-                    .map(|v| self.in_json(v, request_id))
-                    .collect(),
-            ),
-            Value::Object(map) => Value::Object(
-                map.into_iter()
-                    .map(|(k, v)| (k, self.in_json(v, request_id)))
-                    .collect(),
-            ),
-            other => other,
-        }
-    }
-}
-
-/// Matchers for the volatile values of log lines.
-mod volatile {
-    /// The length of the match that starts at the beginning of the slice, if one does.
-    pub(super) type Matcher = fn(&[u8]) -> Option<usize>;
-
-    /// Replaces every leftmost, non-overlapping match of `matcher` in `text`.
-    pub(super) fn replace_all(
-        text: &str,
-        matcher: fn(&[u8]) -> Option<usize>,
-        with: &str,
-    ) -> String {
-        // Every shape has a `-`: most lines have none and are returned as they are.
-        if !text.contains('-') {
-            return text.to_owned();
-        }
-        let bytes = text.as_bytes();
-        let mut out = String::with_capacity(text.len());
-        let (mut copied, mut at) = (0, 0);
-        while at < bytes.len() {
-            match matcher(&bytes[at..]) {
-                // A match starts with an ASCII byte, so `at` is a char boundary.
-                Some(len) => {
-                    out.push_str(&text[copied..at]);
-                    out.push_str(with);
-                    at += len;
-                    copied = at;
-                }
-                None => at += 1,
-            }
-        }
-        out.push_str(&text[copied..]);
-        out
-    }
-
-    /// How many bytes at the start of `s` satisfy `class`, up to `max`.
-    fn run(s: &[u8], class: fn(&u8) -> bool, max: usize) -> usize {
-        s.iter().take(max).take_while(|b| class(b)).count()
-    }
-
-    /// Whether `s` starts with exactly the pattern: `d` a digit, `h` a lowercase hex digit,
-    /// `H` any hex digit, anything else itself.
-    fn shape(s: &[u8], pattern: &[u8]) -> bool {
-        s.len() >= pattern.len()
-            && pattern.iter().zip(s).all(|(p, b)| match p {
-                b'd' => b.is_ascii_digit(),
-                b'h' => b.is_ascii_digit() || (b'a'..=b'f').contains(b),
-                b'H' => b.is_ascii_hexdigit(),
-                p => p == b,
-            })
-    }
-
-    /// `[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?`
-    pub(super) fn timestamp(s: &[u8]) -> Option<usize> {
-        if !(shape(s, b"dddd-dd-ddTdd:dd:dd") || shape(s, b"dddd-dd-dd dd:dd:dd")) {
-            return None;
-        }
-        let mut len = 19;
-        if s.get(len) == Some(&b'.') {
-            let digits = run(&s[len + 1..], u8::is_ascii_digit, usize::MAX);
-            if digits > 0 {
-                len += 1 + digits;
-            }
-        }
-        let zone = &s[len..];
-        len += match zone.first() {
-            Some(b'Z') => 1,
-            Some(b'+' | b'-') if shape(&zone[1..], b"dd:dd") => 6,
-            Some(b'+' | b'-') if shape(&zone[1..], b"dddd") => 5,
-            _ => 0,
-        };
-        Some(len)
-    }
-
-    /// `1-[0-9a-f]{8}-[0-9a-f]{24}`
-    pub(super) fn trace_id(s: &[u8]) -> Option<usize> {
-        shape(s, b"1-hhhhhhhh-hhhhhhhhhhhhhhhhhhhhhhhh").then_some(35)
-    }
-
-    /// `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`
-    pub(super) fn uuid(s: &[u8]) -> Option<usize> {
-        shape(s, b"HHHHHHHH-HHHH-HHHH-HHHH-HHHHHHHHHHHH").then_some(36)
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::client::stream::InvokeCompleteError;
-
-    fn outcome(payload: &str, log: &str) -> Outcome {
-        Outcome {
-            status_code: 200,
-            function_error: Some("Unhandled".into()),
-            executed_version: Some("$LATEST".into()),
-            payload: Some(payload.as_bytes().to_vec()),
-            log: Some(TailLog::parse(log)),
-            request_id: Some("3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c".into()),
-            target: None,
-            stream: None,
-        }
-    }
-
-    #[test]
-    fn request_id_is_redacted_in_payload_and_log() {
-        let o = outcome(
-            r#"{"errorType":"Runtime.ExitError","errorMessage":"RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Error: Runtime exited"}"#,
-            "START RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Version: $LATEST\nRequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c Error: x\nat 2026-01-15T10:15:00.123Z id 0d1f4e9e-5c1e-4c3a-9f7b-1f2e3d4c5b6a\n",
-        );
-        let r = o.snapshot_record();
-        assert_eq!(
-            r.payload["errorMessage"],
-            "RequestId: [request-id] Error: Runtime exited"
-        );
-        assert_eq!(
-            r.log.unwrap(),
-            [
-                "RequestId: [request-id] Error: x",
-                "at [timestamp] id [uuid]"
-            ]
-        );
-    }
-
-    #[test]
-    fn non_json_payload_is_a_string_and_empty_is_null() {
-        let mut o = outcome("plain", "");
-        assert_eq!(o.snapshot_record().payload, Value::String("plain".into()));
-        o.payload = None;
-        assert_eq!(o.snapshot_record().payload, Value::Null);
-    }
-
-    /// The hand-written matchers against the regexes they stand for, on strings made of the
-    /// characters those shapes are built from.
-    #[test]
-    fn default_log_rules_match_their_regexes() {
-        let rules = [
-            r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})?",
-            r"1-[0-9a-f]{8}-[0-9a-f]{24}",
-            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-        ]
-        .map(|rule| Regex::new(rule).unwrap());
-        let alphabet: Vec<char> = "0123456789abcdefABCDEFg-:.TZ +é".chars().collect();
-        // Templates that put near-misses in reach of a random walk.
-        let seeds = [
-            "2026-01-15T10:15:00.123Z",
-            "2026-01-15 10:15:00+05:30",
-            "2026-01-15T10:15:00.+0530",
-            "2026-01-15 10:15:00-0800",
-            "2026-01-15T10:15:00.5+05:3",
-            "1-5e1b4151-5ac6c58f3d2a4b1c9e0f1a2b",
-            "0d1f4e9e-5c1e-4c3a-9f7b-1f2e3d4c5b6a",
-        ];
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        for case in 0..20_000 {
-            let mut text: Vec<char> = if case % 2 == 0 {
-                seeds[next(seeds.len())].chars().collect()
-            } else {
-                Vec::new()
-            };
-            for _ in 0..next(40) {
-                let c = alphabet[next(alphabet.len())];
-                match next(3) {
-                    0 if !text.is_empty() => {
-                        let i = next(text.len());
-                        text[i] = c;
-                    }
-                    _ => {
-                        let i = next(text.len() + 1);
-                        text.insert(i, c);
-                    }
-                }
-            }
-            let text: String = text.into_iter().collect();
-            for ((matcher, with), rule) in DEFAULT_LOG_RULES.into_iter().zip(&rules) {
-                let expected = rule.replace_all(&text, with);
-                assert_eq!(
-                    volatile::replace_all(&text, matcher, with),
-                    expected,
-                    "{rule} on {text:?}"
-                );
-            }
-        }
-    }
-
-    fn streamed(payload: &[u8], error: Option<InvokeCompleteError>) -> Outcome {
-        Outcome {
-            function_error: None,
-            payload: Some(payload.to_vec()),
-            stream: Some(Streamed {
-                content_type: Some(crate::HTTP_INTEGRATION_CONTENT_TYPE.to_owned()),
-                chunks: 4,
-                first_byte: Some(std::time::Duration::from_millis(3)),
-                error,
-            }),
-            ..outcome("", "START RequestId: 1 Version: $LATEST\nwriting\n")
-        }
-    }
-
-    fn keys(record: &SnapshotRecord) -> Vec<String> {
-        match serde_json::to_value(record).unwrap() {
-            Value::Object(map) => map.keys().cloned().collect(),
-            other => panic!("{other}"),
-        }
-    }
-
-    #[test]
-    fn a_buffered_record_keeps_its_fields() {
-        let record = outcome(r#"{"a":1}"#, "").snapshot_record();
-        let mut expected = [
-            "status_code",
-            "executed_version",
-            "function_error",
-            "payload",
-            "log",
-        ];
-        expected.sort();
-        assert_eq!(keys(&record), expected);
-    }
-
-    #[test]
-    fn a_streamed_record_decodes_prelude_body_and_errors() {
-        let raw = b"{\"statusCode\":201,\"headers\":{\"x-id\":\"3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c\"},\"cookies\":[]}\
-                    \0\0\0\0\0\0\0\0{\"n\":1}Lambda-Runtime-Function-Error-Type: Runtime.StreamError\r\n\
-                    Lambda-Runtime-Function-Error-Body: Ym9vbQ==\r\n";
-        let error = InvokeCompleteError {
-            code: Some("Unhandled".into()),
-            details: Some(
-                r#"{"errorType":"X","errorMessage":"RequestId: 3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c"}"#
-                    .into(),
-            ),
-        };
-        let o = streamed(raw, Some(error));
-        let record = o.snapshot_record();
-        let json = serde_json::to_value(&record).unwrap();
-        assert_eq!(json["http"]["status"], 201);
-        assert_eq!(json["http"]["headers"]["x-id"], "[request-id]");
-        // The body after the prelude is JSON, and parsed.
-        assert_eq!(json["payload"], serde_json::json!({"n": 1}));
-        assert_eq!(json["in_body_error"]["type"], "Runtime.StreamError");
-        assert_eq!(json["in_body_error"]["message"], "boom");
-        assert_eq!(json["error"]["code"], "Unhandled");
-        assert_eq!(
-            json["error"]["details"]["errorMessage"],
-            "RequestId: [request-id]"
-        );
-        assert_eq!(json["log"], serde_json::json!(["writing"]));
-        // No `function_error`, and the chunk count only when asked for.
-        assert!(json.get("function_error").is_none(), "{json}");
-        assert!(json.get("chunks").is_none(), "{json}");
-        let mut with_chunks = record.clone();
-        with_chunks.stream.as_mut().unwrap().chunks = Some(4);
-        assert_eq!(serde_json::to_value(&with_chunks).unwrap()["chunks"], 4);
-    }
-
-    #[test]
-    fn a_streamed_text_body_without_prelude_is_a_string() {
-        let mut o = streamed(b"plain", None);
-        o.stream.as_mut().unwrap().content_type = Some("text/plain".into());
-        let json = serde_json::to_value(o.snapshot_record()).unwrap();
-        assert_eq!(json["payload"], "plain");
-        assert_eq!(json["content_type"], "text/plain");
-        assert!(
-            json.get("http").is_none() && json.get("error").is_none(),
-            "{json}"
-        );
-    }
-
-    #[test]
-    fn an_http_answer_shows_as_http_unless_the_function_failed() {
-        let answer = r#"{"statusCode":201,"headers":{"content-type":"application/json"},"body":"{\"id\":\"3e4b1c6a-2f5d-4b8e-9c1a-7d6e5f4a3b2c\"}"}"#;
-        let mut o = outcome(answer, "");
-        o.function_error = None;
-        let json = serde_json::to_value(o.snapshot_record()).unwrap();
-        assert_eq!(
-            json["http"],
-            serde_json::json!({
-                "status": 201,
-                "headers": {"content-type": "application/json"},
-                "cookies": [],
-                "body": {"id": "[request-id]"},
-            })
-        );
-        assert!(json.get("payload").is_none(), "{json}");
-        // The raw answer stays on the record and the outcome.
-        assert_eq!(o.snapshot_record().payload["statusCode"], 201);
-        assert_eq!(o.payload_json().unwrap()["statusCode"], 201);
-        // An error document that happens to have a `statusCode` is shown as it is.
-        o.function_error = Some("Unhandled".into());
-        let json = serde_json::to_value(o.snapshot_record()).unwrap();
-        assert!(json.get("http").is_none(), "{json}");
-        assert_eq!(json["payload"]["statusCode"], 201);
-    }
-
-    #[test]
-    fn user_rules_apply_to_payload() {
-        let o = outcome(r#"{"token":"abc-123"}"#, "");
-        let r = o.snapshot_record_with(&Redactions::default().add(r"abc-\d+", "[token]").unwrap());
-        assert_eq!(r.payload["token"], "[token]");
-    }
-}
+#[path = "outcome_tests.rs"]
+mod tests;

@@ -352,6 +352,7 @@ impl ResponseStream {
             payload: (!self.payload.is_empty()).then_some(self.payload),
             log: complete.log,
             target: None,
+            url: None,
             stream: Some(Streamed {
                 content_type: self.output.response_stream_content_type.take(),
                 chunks: self.chunks,

@@ -7,7 +7,8 @@
 //! - `invoke.rs`: Invoke and InvokeAsync, from the parsed request to the answer of each
 //!   invocation type, and the checks every invocation API shares (`accept`);
 //! - `stream.rs`: InvokeWithResponseStream, the answer forwarded as an event stream;
-//! - `url.rs`: Function URLs at `/lambda-url/<function>/...`, plain HTTP in and out;
+//! - `url/`: Function URLs at `/lambda-url/<function>/...`, plain HTTP in and out;
+//! - `url_config.rs`: GetFunctionUrlConfig, how a client finds a function's URL;
 //! - `request.rs`: the request as typed values, parsed in AWS's validation order;
 //! - [`names`], [`error`]: `FunctionName`/`Qualifier` parsing and AWS's error shapes.
 //!
@@ -23,6 +24,7 @@ mod request;
 pub(crate) mod serve_log;
 mod stream;
 mod url;
+mod url_config;
 
 use std::sync::Arc;
 
@@ -41,6 +43,7 @@ pub(crate) fn router(shared: Arc<Service>) -> Router {
         .merge(invoke::routes())
         .merge(stream::routes())
         .merge(url::routes())
+        .merge(url_config::routes())
         .fallback(unknown_operation)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

@@ -1,6 +1,9 @@
-//! Unit tests of `url.rs`: the answer mapped to HTTP, URL ids.
+//! Unit tests of the answer mapping and URL ids.
 
-use super::*;
+use axum::response::Response;
+
+use super::answer::http_answer;
+use super::event::url_id;
 
 fn answer(payload: &str) -> (u16, Vec<(String, String)>, String) {
     let response = http_answer(payload.as_bytes());
