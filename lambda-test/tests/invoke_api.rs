@@ -367,7 +367,9 @@ bin = "/nonexistent/bootstrap"
 
 #[tokio::test]
 async fn oversized_requests_and_responses() {
-    let (_emulator, client) = start(PROBE).await;
+    // `roomy` has 10 s: writing 6.3 MB can outlast `probe`'s 1 s on a loaded machine.
+    let config = format!("{PROBE}\n[functions.roomy]\nbin = \"probe\"\ntimeout = 10\n");
+    let (_emulator, client) = start(&config).await;
     let big = format!("\"{}\"", "x".repeat(6_291_456));
     let e = client
         .invoke()
@@ -400,7 +402,7 @@ async fn oversized_requests_and_responses() {
     );
     let out = invoke(
         &client,
-        "probe",
+        "roomy",
         json!({"action": "respond_bytes", "bytes": 6_300_000}),
     )
     .await;
@@ -410,7 +412,7 @@ async fn oversized_requests_and_responses() {
         json!({"errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).", "errorType": "Function.ResponseSizeTooLarge"})
     );
     // The instance stays warm after an oversized response.
-    let after = invoke(&client, "probe", json!({"action": "count"})).await;
+    let after = invoke(&client, "roomy", json!({"action": "count"})).await;
     assert_eq!(payload(&after)["served"], 2);
 }
 
