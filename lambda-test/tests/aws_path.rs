@@ -220,21 +220,26 @@ impl Serve {
             .collect()
     }
 
-    /// Who made the last invocation, waiting a moment for its log line.
-    fn last_caller(&self, before: usize) -> String {
+    /// The last invocation's log line once there are more than `before`: serve writes its
+    /// log in batches, a moment after the answers.
+    fn last_invocation(&self, before: usize) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let lines = self.invocations();
+            let mut lines = self.invocations();
             if lines.len() > before {
-                let line = lines.last().unwrap();
-                return line
-                    .split_once(" ms by ")
-                    .map(|(_, by)| by.to_owned())
-                    .unwrap_or_else(|| panic!("an unsigned invocation: {line}"));
+                return lines.pop().unwrap();
             }
             assert!(Instant::now() < deadline, "no invocation logged");
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Who made the last invocation, waiting a moment for its log line.
+    fn last_caller(&self, before: usize) -> String {
+        let line = self.last_invocation(before);
+        line.split_once(" ms by ")
+            .map(|(_, by)| by.to_owned())
+            .unwrap_or_else(|| panic!("an unsigned invocation: {line}"))
     }
 }
 
@@ -641,8 +646,9 @@ fn no_sign_request_sends_unsigned_requests() {
         .failure();
     assert!(refused.contains("MissingAuthenticationToken"), "{refused}");
 
+    let before = open.invocations().len();
     let outcome = case("unsigned-accepted", &open.endpoint).run().outcome();
     assert!(outcome.starts_with("200 "), "{outcome}");
-    let line = open.invocations().pop().expect("the invocation is logged");
+    let line = open.last_invocation(before);
     assert!(line.ends_with(" ms"), "unsigned: no caller named: {line}");
 }
