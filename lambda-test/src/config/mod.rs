@@ -101,7 +101,7 @@ mod tests;
 use std::path::Path;
 
 pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
-pub(crate) use definition::{Definitions, EmulatorDefinition};
+pub(crate) use definition::Definitions;
 pub(crate) use model::is_region;
 pub use model::{
     Alias, ApplicationLogLevel, Architecture, Code, Config, Cors, EmulatorSettings, Function,

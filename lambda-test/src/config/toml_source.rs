@@ -336,54 +336,61 @@ impl TomlSource {
             function.versions.insert(number.into_inner(), version);
         }
         for (name, value) in f.aliases {
-            let origin = self.origin(name.span());
-            let value_span = value.span();
-            let alias = match value.into_inner() {
-                AliasValue::Version(version) => AliasDefinition {
-                    origin,
-                    version: self.sourced(Spanned::new(value_span, version)),
-                    weights: Vec::new(),
-                    allow: None,
-                },
-                AliasValue::Routed(table) => AliasDefinition {
-                    origin,
-                    version: self.sourced(table.version),
-                    weights: table
-                        .weights
-                        .into_iter()
-                        .map(|(v, w)| (self.sourced(v), self.sourced(w)))
-                        .collect(),
-                    allow: table.allow.map(|a| self.all(a)),
-                },
-            };
+            let alias = self.alias(self.origin(name.span()), value);
             function.aliases.insert(name.into_inner(), alias);
         }
         function.reserved_concurrency = f.reserved_concurrency.map(|c| self.sourced(c));
         function.allow = f.allow.map(|a| self.all(a));
-        function.url = f.url.map(|url| {
-            let origin = self.origin(url.span());
-            let url = url.into_inner();
-            UrlDefinition {
-                origin,
-                auth_type: url.auth_type.map(|v| self.sourced(v)),
-                invoke_mode: url.invoke_mode.map(|v| self.sourced(v)),
-                qualifier: url.qualifier.map(|v| self.sourced(v)),
-                cors: url.cors.map(|cors| {
-                    let span = cors.span();
-                    let c = cors.into_inner();
-                    let model = Cors {
-                        allow_origins: c.allow_origins,
-                        allow_methods: c.allow_methods,
-                        allow_headers: c.allow_headers,
-                        expose_headers: c.expose_headers,
-                        max_age: c.max_age,
-                        allow_credentials: c.allow_credentials,
-                    };
-                    self.sourced(Spanned::new(span, model))
-                }),
-            }
-        });
+        function.url = f.url.map(|url| self.url(url));
         Ok(function)
+    }
+
+    /// `live = "1"` or `live = { version = "2", weights = { "1" = 0.25 } }`.
+    fn alias(&self, origin: Origin, value: Spanned<AliasValue>) -> AliasDefinition {
+        let value_span = value.span();
+        match value.into_inner() {
+            AliasValue::Version(version) => AliasDefinition {
+                origin,
+                version: self.sourced(Spanned::new(value_span, version)),
+                weights: Vec::new(),
+                allow: None,
+            },
+            AliasValue::Routed(table) => AliasDefinition {
+                origin,
+                version: self.sourced(table.version),
+                weights: table
+                    .weights
+                    .into_iter()
+                    .map(|(v, w)| (self.sourced(v), self.sourced(w)))
+                    .collect(),
+                allow: table.allow.map(|a| self.all(a)),
+            },
+        }
+    }
+
+    /// `[functions.<name>.url]`.
+    fn url(&self, url: Spanned<UrlTable>) -> UrlDefinition {
+        let origin = self.origin(url.span());
+        let url = url.into_inner();
+        UrlDefinition {
+            origin,
+            auth_type: url.auth_type.map(|v| self.sourced(v)),
+            invoke_mode: url.invoke_mode.map(|v| self.sourced(v)),
+            qualifier: url.qualifier.map(|v| self.sourced(v)),
+            cors: url.cors.map(|cors| {
+                let span = cors.span();
+                let c = cors.into_inner();
+                let model = Cors {
+                    allow_origins: c.allow_origins,
+                    allow_methods: c.allow_methods,
+                    allow_headers: c.allow_headers,
+                    expose_headers: c.expose_headers,
+                    max_age: c.max_age,
+                    allow_credentials: c.allow_credentials,
+                };
+                self.sourced(Spanned::new(span, model))
+            }),
+        }
     }
 
     fn settings(
