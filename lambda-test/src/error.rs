@@ -81,8 +81,9 @@ pub enum Error {
     },
     /// The local Lambda was asked for, but the package defines no local function.
     #[error(
-        "failed to start the local Lambda: {reason}, but there is no {} in {} and its \
-         Cargo.toml has no cargo-lambda `[package.metadata.lambda]`",
+        "failed to start the local Lambda: {reason}, but there is no {} in {}, no SAM or \
+         CloudFormation template (template.yaml, cdk.out/*.template.json) and its Cargo.toml \
+         has no cargo-lambda `[package.metadata.lambda]`",
         crate::CONFIG_FILE_NAME,
         package_dir.display()
     )]
@@ -94,9 +95,10 @@ pub enum Error {
     },
     /// Nothing says where invocations go: no local definition, and real AWS not asked for.
     #[error(
-        "failed to choose a target: there is no {file} in {dir} and no cargo-lambda \
+        "failed to choose a target: there is no {file} in {dir}, no SAM or CloudFormation \
+         template (template.yaml, cdk.out/*.template.json) and no cargo-lambda \
          `[package.metadata.lambda]` in {dir}/Cargo.toml, and real AWS is reached only when \
-         asked for; define the package's functions in {dir}/{file} (or in \
+         asked for; define the package's functions in {dir}/{file} (or in a template, or in \
          `[package.metadata.lambda]`) for the embedded local Lambda, or invoke the deployed functions with `LAMBDA_TEST_TARGET=aws` or with \
          `[package.metadata.lambda-test] target = \"aws\"` in {dir}/Cargo.toml",
         file = crate::CONFIG_FILE_NAME,

@@ -90,6 +90,22 @@ impl CargoLambdaSource {
     }
 }
 
+/// The name and binaries of the package whose `Cargo.toml` is in `dir`, as cargo finds them
+/// (for a template whose code is a cargo package); `None` when `dir` has no `Cargo.toml`.
+pub(crate) fn package_binaries(dir: &Path) -> Result<Option<(String, BTreeSet<String>)>, Error> {
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Ok(None);
+    }
+    let file = read(&manifest_path)?;
+    let manifest = parse(&file)?;
+    let Some(package) = manifest.package else {
+        return Ok(None);
+    };
+    let found = binaries(dir, &package.name, package.autobins, &manifest.bin);
+    Ok(Some((package.name, found)))
+}
+
 fn read(manifest: &Path) -> Result<TomlSource, Error> {
     let text = std::fs::read_to_string(manifest).map_err(|source| Error::ConfigRead {
         path: manifest.to_owned(),

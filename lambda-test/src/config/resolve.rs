@@ -94,7 +94,16 @@ fn resolve_function(
     if f.latest.code.is_none() {
         return Err(Invalid::new(
             &f.origin,
-            format!("function `{name}` needs `bin` (a [[bin]] of this package) or `command`"),
+            format!(
+                "function `{name}` needs `bin` (a [[bin]] of this package) or `command`{}",
+                if f.origin.file.ends_with(crate::CONFIG_FILE_NAME) {
+                    String::new()
+                } else {
+                    format!(
+                        "; its template gives no code the local Lambda can run: give it `Metadata: BuildMethod: rust-cargolambda` and a `CodeUri` of a cargo package, or set `bin` or `command` under [functions.{name}] in lambda-test.toml"
+                    )
+                }
+            ),
         ));
     }
     check_environment(&f.origin, &context, &f.latest.environment)?;

@@ -16,7 +16,8 @@ use toml::Spanned;
 use super::Source;
 use super::definition::{
     AliasDefinition, Definitions, EmulatorDefinition, FunctionDefinition, LoggingDefinition,
-    Origin, PrincipalDefinition, SettingsDefinition, Sourced, UrlDefinition, VersionDefinition,
+    Origin, PrincipalDefinition, SettingsDefinition, Sourced, TemplateDefinition, UrlDefinition,
+    VersionDefinition,
 };
 use super::model::{Code, Cors};
 use super::resolve::Invalid;
@@ -72,6 +73,16 @@ struct File {
     emulator: EmulatorTable,
     #[serde(default)]
     functions: BTreeMap<Spanned<String>, FunctionTable>,
+    template: Option<TemplateTable>,
+}
+
+/// `[template]`: which SAM/CloudFormation template to read, and its parameter overrides.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateTable {
+    path: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 /// `[emulator]`.
@@ -295,6 +306,48 @@ impl TomlSource {
         Ok(Definitions {
             emulator,
             functions,
+            template: file
+                .template
+                .map(|t| self.template(t))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// `[template]`: a path relative to this file; parameter values as text, as
+    /// CloudFormation passes them.
+    fn template(&self, table: TemplateTable) -> Result<TemplateDefinition, Invalid> {
+        let mut parameters = BTreeMap::new();
+        for (name, value) in table.parameters {
+            let origin = self.origin(value.span());
+            let text = match value.into_inner() {
+                toml::Value::String(s) => s,
+                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)) => {
+                    v.to_string()
+                }
+                other => {
+                    return Err(Invalid::new(
+                        &origin,
+                        format!(
+                            "`template.parameters.{}` = {other} must be one value, like {} = \"dev\" (a list parameter takes \"a,b\")",
+                            name.as_ref(),
+                            name.as_ref()
+                        ),
+                    ));
+                }
+            };
+            parameters.insert(
+                name.into_inner(),
+                Sourced {
+                    value: text,
+                    origin,
+                },
+            );
+        }
+        let dir = self.dir();
+        Ok(TemplateDefinition {
+            path: table.path.map(|p| in_dir(&dir, self.sourced(p))),
+            parameters,
         })
     }
 
@@ -528,6 +581,9 @@ fn shape_of(key: &str) -> Option<&'static str> {
         "weights" => "a table of one version and its weight: weights = { \"1\" = 0.25 }",
         "logging" => "a table: logging = { format = \"JSON\" }",
         "url" => "a table: url = { auth_type = \"NONE\", invoke_mode = \"BUFFERED\" }",
+        "template" => "a table: template = { path = \"template.yaml\" }",
+        "parameters" => "a table: parameters = { Stage = \"dev\" }",
+        "path" => "a string in quotes",
         "cors" => "a table: cors = { allow_origins = [\"*\"] }",
         "allow_origins" | "allow_methods" | "allow_headers" | "expose_headers" => {
             "a list of strings: allow_origins = [\"https://example.com\"]"
@@ -543,7 +599,7 @@ fn shape_of(key: &str) -> Option<&'static str> {
 }
 
 /// Levenshtein distance, for short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
