@@ -137,12 +137,12 @@ use crate::Error;
 /// alike. A new source is one file in this folder, listed in [`Config::load`]'s sources
 /// before `lambda-test.toml`.
 ///
-/// What the next sources carry has its place in
+/// What a source carries has its place in
 /// [`SettingsDefinition`](definition::SettingsDefinition): memory, timeout, environment,
 /// handler, architecture, logging, and the code (a template's `CodeUri` or a cargo-lambda
 /// binary, with its directory as the task root). A SAM `AutoPublishAlias` or an
-/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition); a
-/// `FunctionUrlConfig` will need one more part of the model (not built yet).
+/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition), a
+/// `FunctionUrlConfig` or an `AWS::Lambda::Url` a [`UrlDefinition`](definition::UrlDefinition).
 pub(crate) trait Source {
     /// What this source declares.
     fn definitions(&self) -> Result<Definitions, Error>;

@@ -156,12 +156,11 @@ pub(super) fn alias(
     Ok((name.value, definition))
 }
 
+/// An additional version and its weight.
+type Weight = (Sourced<String>, Sourced<f64>);
+
 /// `RoutingConfig.AdditionalVersionWeights`: `[{FunctionVersion, FunctionWeight}]`.
-fn weights(
-    stack: &Stack<'_>,
-    id: &Key,
-    routing: &Node,
-) -> Result<Vec<(Sourced<String>, Sourced<f64>)>, Invalid> {
+fn weights(stack: &Stack<'_>, id: &Key, routing: &Node) -> Result<Vec<Weight>, Invalid> {
     let mut weights = Vec::new();
     let what = format!("resource `{}` property `RoutingConfig`", id.name);
     let resolved = stack.resolve(routing, &what)?;

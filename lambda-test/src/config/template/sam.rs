@@ -13,7 +13,7 @@ use crate::config::definition::{
 use crate::config::resolve::Invalid;
 
 /// What `Globals.Function` may not set (SAM refuses them there).
-const NOT_GLOBAL: &[&str] = &["FunctionName", "Events", "Role", "Policies"];
+const NOT_GLOBAL: &[&str] = &["FunctionName", "Events", "Role"];
 
 /// `Globals.Function` checked: a mapping without the properties SAM keeps per function.
 pub(super) fn globals(root: &Node) -> Result<Option<&Node>, Invalid> {
