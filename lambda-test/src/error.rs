@@ -25,7 +25,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// `lambda-test.toml` could not be read.
+    /// A file that defines functions (`lambda-test.toml`, a `Cargo.toml`, a template) could
+    /// not be read.
     #[error("failed to read {}: {source}", path.display())]
     ConfigRead {
         /// The file.
@@ -33,7 +34,8 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// `lambda-test.toml` is not valid.
+    /// A file that defines functions (`lambda-test.toml`, a `Cargo.toml`, a template) is not
+    /// valid.
     #[error("invalid {}: {message}", path.display())]
     ConfigInvalid {
         /// The file.
