@@ -644,3 +644,38 @@ fn a_cdk_asset_with_no_binary_of_its_name_says_how_to_map_it() {
         "2"
     );
 }
+
+/// The fuzz target's property on every prefix of the examples' templates (cut anywhere, as
+/// a half-written file is): read, or refused with a config error at a line of the text.
+#[test]
+fn every_prefix_of_the_example_templates_is_read_or_refused_at_a_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut refused = 0;
+    for file in [
+        "examples/sam-app/template.yaml",
+        "examples/cdk-app/cdk.out/OrdersStack.template.json",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        let path = Path::new("/nowhere/template.yaml");
+        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let prefix = &text[..end];
+            match Config::parse_template(prefix, path) {
+                Ok(_) => {}
+                Err(Error::ConfigInvalid { message, .. }) => {
+                    refused += 1;
+                    let line: usize = message
+                        .strip_prefix("line ")
+                        .and_then(|rest| rest.split(',').next()?.parse().ok())
+                        .unwrap_or_else(|| panic!("no line in {message:?} for {prefix:?}"));
+                    let lines = prefix.lines().count() + 1;
+                    assert!(
+                        (1..=lines).contains(&line),
+                        "line {line} of {lines}: {message}"
+                    );
+                }
+                Err(other) => panic!("{other} for {prefix:?}"),
+            }
+        }
+    }
+    assert!(refused > 1000, "{refused}");
+}
