@@ -577,6 +577,22 @@ fn bad_overlays_and_conflicts_name_the_file_line_and_fix() {
         "has no parameter `Stag` (its parameters: Memory, Origins, Stage)",
     )
     .unwrap();
+    // A misspelt key of `[template]`.
+    let dir = sam_package("bad-key", SAM, Some("[template]\npaht = \"t.yaml\"\n"));
+    refused(&dir, crate::CONFIG_FILE_NAME, 2, "did you mean `path`?").unwrap();
+    // A parameter value that is not one value.
+    let dir = sam_package(
+        "bad-value",
+        SAM,
+        Some("[template.parameters]\nStage = [\"a\"]\n"),
+    );
+    refused(
+        &dir,
+        crate::CONFIG_FILE_NAME,
+        2,
+        "`template.parameters.Stage` = [\"a\"] must be one value",
+    )
+    .unwrap();
     // A template path that is not there.
     let dir = sam_package(
         "bad-path",
