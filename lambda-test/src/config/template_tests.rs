@@ -661,6 +661,52 @@ fn a_cdk_asset_with_no_binary_of_its_name_says_how_to_map_it() {
     );
 }
 
+/// The fuzz target's property on the examples' templates with a few characters YAML cares
+/// about inserted, replaced or removed (seeded, so a failure repeats).
+#[test]
+fn mutated_example_templates_are_read_or_refused_at_a_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let texts: Vec<String> = [
+        "examples/sam-app/template.yaml",
+        "examples/cdk-app/cdk.out/OrdersStack.template.json",
+    ]
+    .iter()
+    .map(|f| std::fs::read_to_string(root.join(f)).unwrap())
+    .collect();
+    let special: Vec<char> = ":-![]{}\n\t &*'\"#,.${}|>?%@`\r".chars().collect();
+    let mut rng = fastrand::Rng::with_seed(13);
+    for _ in 0..3000 {
+        let mut chars: Vec<char> = texts[rng.usize(..texts.len())].chars().collect();
+        for _ in 0..rng.usize(1..4) {
+            let at = rng.usize(..chars.len());
+            let c = special[rng.usize(..special.len())];
+            match rng.u8(..3) {
+                0 => chars.insert(at, c),
+                1 => chars[at] = c,
+                _ => {
+                    chars.remove(at);
+                }
+            }
+        }
+        let text: String = chars.into_iter().collect();
+        match Config::parse_template(&text, Path::new("/nowhere/template.yaml")) {
+            Ok(_) => {}
+            Err(Error::ConfigInvalid { message, .. }) => {
+                let line: usize = message
+                    .strip_prefix("line ")
+                    .and_then(|rest| rest.split(',').next()?.parse().ok())
+                    .unwrap_or_else(|| panic!("no line in {message:?} for {text:?}"));
+                let lines = text.matches(['\n', '\r']).count() + 1;
+                assert!(
+                    (1..=lines).contains(&line),
+                    "line {line} of {lines}: {message}"
+                );
+            }
+            Err(other) => panic!("{other} for {text:?}"),
+        }
+    }
+}
+
 /// The fuzz target's property on every prefix of the examples' templates (cut anywhere, as
 /// a half-written file is): read, or refused with a config error at a line of the text.
 #[test]
