@@ -91,6 +91,13 @@ impl TemplateSource {
                     format!("`template.path`: cannot read {}: {source}; fix the path (relative to lambda-test.toml)", path.display()),
                 )
                 .into(),
+                _ if std::env::var_os(TEMPLATE_VARIABLE).is_some() => Error::ConfigInvalid {
+                    path: path.clone(),
+                    message: format!(
+                        "cannot read it: {source}; {TEMPLATE_VARIABLE} names it (relative to the package directory {}): fix or unset the variable",
+                        package_dir.display()
+                    ),
+                },
                 _ => Error::ConfigRead { path: path.clone(), source },
             })?;
             sources.push(Self {
