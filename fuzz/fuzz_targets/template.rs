@@ -27,8 +27,8 @@ fuzz_target!(|data: &[u8]| {
                 .strip_prefix("line ")
                 .and_then(|rest| rest.split(',').next()?.parse().ok())
                 .unwrap_or_else(|| panic!("no line: {message}"));
-            // YAML breaks lines at `\r` too; a `\r\n` counted twice only widens the bound.
-            let lines = text.matches(['\n', '\r']).count() + 1;
+            // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
+            let lines = text.replace("\r\n", "\n").matches(['\n', '\r']).count() + 1;
             assert!(
                 (1..=lines).contains(&line),
                 "line {line} of {lines}: {message}"

@@ -696,7 +696,7 @@ fn mutated_example_templates_are_read_or_refused_at_a_line() {
                     .strip_prefix("line ")
                     .and_then(|rest| rest.split(',').next()?.parse().ok())
                     .unwrap_or_else(|| panic!("no line in {message:?} for {text:?}"));
-                let lines = text.matches(['\n', '\r']).count() + 1;
+                let lines = text.replace("\r\n", "\n").matches(['\n', '\r']).count() + 1;
                 assert!(
                     (1..=lines).contains(&line),
                     "line {line} of {lines}: {message}"
@@ -729,7 +729,7 @@ fn every_prefix_of_the_example_templates_is_read_or_refused_at_a_line() {
                         .strip_prefix("line ")
                         .and_then(|rest| rest.split(',').next()?.parse().ok())
                         .unwrap_or_else(|| panic!("no line in {message:?} for {prefix:?}"));
-                    let lines = prefix.lines().count() + 1;
+                    let lines = prefix.replace("\r\n", "\n").matches(['\n', '\r']).count() + 1;
                     assert!(
                         (1..=lines).contains(&line),
                         "line {line} of {lines}: {message}"
@@ -740,4 +740,27 @@ fn every_prefix_of_the_example_templates_is_read_or_refused_at_a_line() {
         }
     }
     assert!(refused > 1000, "{refused}");
+}
+
+/// Found by the fuzz target: a file without a last newline whose value is unclosed was
+/// refused at the line after its last.
+#[test]
+fn an_error_noticed_past_the_end_points_at_the_last_line() {
+    for (text, at) in [
+        (
+            "Resources:\n  Fn: [unclosed",
+            "line 2, column 16: not valid YAML",
+        ),
+        ("Resources:\r  Fn: {", "line 2, column 8: not valid YAML"),
+        (
+            "Resources:\n  Fn: [unclosed\n",
+            "line 3, column 1: not valid YAML",
+        ),
+    ] {
+        let message = match Config::parse_template(text, Path::new("/t/template.yaml")) {
+            Err(Error::ConfigInvalid { message, .. }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(message.starts_with(at), "{text:?}: {message}");
+    }
 }

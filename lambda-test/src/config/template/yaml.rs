@@ -115,7 +115,7 @@ pub(crate) fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Invalid> {
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
-            let origin = reader.origin(e.marker().line(), e.marker().col());
+            let origin = within(text, reader.origin(e.marker().line(), e.marker().col()));
             Invalid::new(
                 &origin,
                 format!(
@@ -133,6 +133,22 @@ pub(crate) fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Invalid> {
             "the file is empty; a template has at least `Resources:`",
         )
     })
+}
+
+/// `origin` moved onto the text's last line when it is past it: the scanner notices an
+/// unclosed value after the end, and a message should point at a line the file has.
+fn within(text: &str, origin: Origin) -> Origin {
+    // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
+    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
+    if origin.line <= breaks + 1 {
+        return origin;
+    }
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or_default();
+    Origin {
+        line: breaks + 1,
+        column: last.chars().count() + 1,
+        ..origin
+    }
 }
 
 /// The tree read so far.
