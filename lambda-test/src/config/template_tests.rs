@@ -743,7 +743,7 @@ fn every_prefix_of_the_example_templates_is_read_or_refused_at_a_line() {
 }
 
 /// Found by the fuzz target: a file without a last newline whose value is unclosed was
-/// refused at the line after its last.
+/// refused at the line after its last, and so was an empty key at its end.
 #[test]
 fn an_error_noticed_past_the_end_points_at_the_last_line() {
     for (text, at) in [
@@ -755,6 +755,11 @@ fn an_error_noticed_past_the_end_points_at_the_last_line() {
         (
             "Resources:\n  Fn: [unclosed\n",
             "line 3, column 1: not valid YAML",
+        ),
+        // The second: an explicit key with nothing, in a file of one line.
+        (
+            "?      ",
+            "line 1, column 8: a mapping key that is not a plain string",
         ),
     ] {
         let message = match Config::parse_template(text, Path::new("/t/template.yaml")) {

@@ -107,15 +107,20 @@ enum Open {
 
 /// The one document of `text`, read from `file`.
 pub(crate) fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Invalid> {
+    // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
+    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
+    let last = text.rsplit(['\n', '\r']).next().unwrap_or_default();
     let mut reader = Reader {
         file,
+        last_line: breaks + 1,
+        end_column: last.chars().count(),
         stack: Vec::new(),
         root: None,
         documents: 0,
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
-            let origin = within(text, reader.origin(e.marker().line(), e.marker().col()));
+            let origin = reader.origin(e.marker().line(), e.marker().col());
             Invalid::new(
                 &origin,
                 format!(
@@ -135,25 +140,12 @@ pub(crate) fn parse(text: &str, file: &Arc<Path>) -> Result<Node, Invalid> {
     })
 }
 
-/// `origin` moved onto the text's last line when it is past it: the scanner notices an
-/// unclosed value after the end, and a message should point at a line the file has.
-fn within(text: &str, origin: Origin) -> Origin {
-    // YAML breaks lines at `\n`, `\r\n` and a lone `\r`.
-    let breaks = text.replace("\r\n", "\n").matches(['\n', '\r']).count();
-    if origin.line <= breaks + 1 {
-        return origin;
-    }
-    let last = text.rsplit(['\n', '\r']).next().unwrap_or_default();
-    Origin {
-        line: breaks + 1,
-        column: last.chars().count() + 1,
-        ..origin
-    }
-}
-
 /// The tree read so far.
 struct Reader<'f> {
     file: &'f Arc<Path>,
+    /// The text's last line, and the column after its end (from 0).
+    last_line: usize,
+    end_column: usize,
     /// The containers open, innermost last, each with its tag.
     stack: Vec<(Open, Option<Tag>)>,
     root: Option<Node>,
@@ -161,7 +153,14 @@ struct Reader<'f> {
 }
 
 impl Reader<'_> {
+    /// A position; one past the last line (where the scanner notices what the end leaves
+    /// open) is the end of the last line, so that a message points at a line the file has.
     fn origin(&self, line: usize, column: usize) -> Origin {
+        let (line, column) = if line > self.last_line {
+            (self.last_line, self.end_column)
+        } else {
+            (line, column)
+        };
         Origin {
             file: Arc::clone(self.file),
             line,
