@@ -25,7 +25,8 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// `lambda-test.toml` could not be read.
+    /// A file that defines functions (`lambda-test.toml`, a `Cargo.toml`, a template) could
+    /// not be read.
     #[error("failed to read {}: {source}", path.display())]
     ConfigRead {
         /// The file.
@@ -33,7 +34,8 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// `lambda-test.toml` is not valid.
+    /// A file that defines functions (`lambda-test.toml`, a `Cargo.toml`, a template) is not
+    /// valid.
     #[error("invalid {}: {message}", path.display())]
     ConfigInvalid {
         /// The file.
@@ -81,8 +83,9 @@ pub enum Error {
     },
     /// The local Lambda was asked for, but the package defines no local function.
     #[error(
-        "failed to start the local Lambda: {reason}, but there is no {} in {} and its \
-         Cargo.toml has no cargo-lambda `[package.metadata.lambda]`",
+        "failed to start the local Lambda: {reason}, but there is no {} in {}, no SAM or \
+         CloudFormation template (template.yaml, cdk.out/*.template.json) and its Cargo.toml \
+         has no cargo-lambda `[package.metadata.lambda]`",
         crate::CONFIG_FILE_NAME,
         package_dir.display()
     )]
@@ -94,9 +97,10 @@ pub enum Error {
     },
     /// Nothing says where invocations go: no local definition, and real AWS not asked for.
     #[error(
-        "failed to choose a target: there is no {file} in {dir} and no cargo-lambda \
+        "failed to choose a target: there is no {file} in {dir}, no SAM or CloudFormation \
+         template (template.yaml, cdk.out/*.template.json) and no cargo-lambda \
          `[package.metadata.lambda]` in {dir}/Cargo.toml, and real AWS is reached only when \
-         asked for; define the package's functions in {dir}/{file} (or in \
+         asked for; define the package's functions in {dir}/{file} (or in a template, or in \
          `[package.metadata.lambda]`) for the embedded local Lambda, or invoke the deployed functions with `LAMBDA_TEST_TARGET=aws` or with \
          `[package.metadata.lambda-test] target = \"aws\"` in {dir}/Cargo.toml",
         file = crate::CONFIG_FILE_NAME,

@@ -114,7 +114,8 @@ impl Target {
 
     fn local(package_dir: &Path) -> Option<Target> {
         let defined = package_dir.join(crate::CONFIG_FILE_NAME).is_file()
-            || crate::config::has_lambda_metadata(&package_dir.join("Cargo.toml"));
+            || crate::config::has_lambda_metadata(&package_dir.join("Cargo.toml"))
+            || crate::config::has_template(package_dir);
         defined.then(|| Target::Local {
             package_dir: package_dir.to_owned(),
         })

@@ -23,13 +23,18 @@
 //!   `tags`, `s3_bucket`, remote settings...) and the `build` and `watch` tables are accepted
 //!   and ignored; `tracing` is checked (`active` or `passthrough`) and not emulated yet.
 
+mod binaries;
+mod layer;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use binaries::binaries;
+use layer::{LambdaTable, Layer, Tables, tables};
 
 use super::Source;
 use super::definition::{Definitions, FunctionDefinition, Origin, SettingsDefinition, Sourced};
@@ -83,6 +88,22 @@ impl CargoLambdaSource {
             .transpose()?;
         Ok(Some(Self { package, workspace }))
     }
+}
+
+/// The name and binaries of the package whose `Cargo.toml` is in `dir`, as cargo finds them
+/// (for a template whose code is a cargo package); `None` when `dir` has no `Cargo.toml`.
+pub(crate) fn package_binaries(dir: &Path) -> Result<Option<(String, BTreeSet<String>)>, Error> {
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Ok(None);
+    }
+    let file = read(&manifest_path)?;
+    let manifest = parse(&file)?;
+    let Some(package) = manifest.package else {
+        return Ok(None);
+    };
+    let found = binaries(dir, &package.name, package.autobins, &manifest.bin);
+    Ok(Some((package.name, found)))
 }
 
 fn read(manifest: &Path) -> Result<TomlSource, Error> {
@@ -157,124 +178,6 @@ struct BinTarget {
     path: Option<String>,
 }
 
-/// `[package.metadata.lambda]` or `[workspace.metadata.lambda]`.
-#[derive(Deserialize)]
-struct LambdaTable {
-    // Not a flattened `SettingsTable`: flatten buffers the values, which loses their spans.
-    #[serde(default)]
-    env: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    deploy: Option<DeployTable>,
-    #[serde(default)]
-    bin: BTreeMap<Spanned<String>, SettingsTable>,
-}
-
-/// The keys a lambda table and a per-binary table share (`build` and `watch` are ignored).
-#[derive(Deserialize, Default)]
-struct SettingsTable {
-    #[serde(default)]
-    env: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    deploy: Option<DeployTable>,
-}
-
-/// `deploy`: the keys that matter locally; every other key of cargo-lambda's is ignored.
-/// Values are taken as any TOML value and checked here, so that a wrong type is answered
-/// with the key, its valid values and an example.
-#[derive(Deserialize)]
-struct DeployTable {
-    memory: Option<Spanned<toml::Value>>,
-    timeout: Option<Spanned<toml::Value>>,
-    #[serde(alias = "env")]
-    env_var: Option<Spanned<EnvVars>>,
-    env_file: Option<Spanned<toml::Value>>,
-    tracing: Option<Spanned<toml::Value>>,
-    name: Option<Spanned<toml::Value>>,
-    binary_name: Option<Spanned<toml::Value>>,
-}
-
-/// `env = ["K=V"]` or `env = { K = "V" }`.
-enum EnvVars {
-    List(Vec<Spanned<toml::Value>>),
-    Map(Vec<(Spanned<String>, Spanned<toml::Value>)>),
-}
-
-// By hand: untagged would lose the spans of the items.
-impl<'de> Deserialize<'de> for EnvVars {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = EnvVars;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(r#"a list like ["KEY=value"] or a table like { KEY = "value" }"#)
-            }
-
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<EnvVars, A::Error> {
-                let mut items = Vec::new();
-                while let Some(item) = seq.next_element()? {
-                    items.push(item);
-                }
-                Ok(EnvVars::List(items))
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<EnvVars, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry()? {
-                    entries.push(entry);
-                }
-                Ok(EnvVars::Map(entries))
-            }
-        }
-        deserializer.deserialize_any(Visitor)
-    }
-}
-
-/// One layer of settings, checked, with where each value was read.
-#[derive(Debug, Clone, Default)]
-struct Layer {
-    env: BTreeMap<String, String>,
-    memory: Option<Sourced<u32>>,
-    timeout: Option<Sourced<f64>>,
-    /// `KEY=value` items as written (a table's entries written so), in order.
-    env_var: Option<Vec<Sourced<String>>>,
-    /// Absolute.
-    env_file: Option<Sourced<PathBuf>>,
-    name: Option<Sourced<String>>,
-    binary_name: Option<Sourced<String>>,
-}
-
-impl Layer {
-    /// `over` on top, key by key; `env` merges name by name.
-    fn over(&mut self, over: &Layer) {
-        fn take<T: Clone>(under: &mut Option<T>, over: &Option<T>) {
-            if over.is_some() {
-                under.clone_from(over);
-            }
-        }
-        self.env
-            .extend(over.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        take(&mut self.memory, &over.memory);
-        take(&mut self.timeout, &over.timeout);
-        take(&mut self.env_var, &over.env_var);
-        take(&mut self.env_file, &over.env_file);
-        take(&mut self.name, &over.name);
-        take(&mut self.binary_name, &over.binary_name);
-    }
-}
-
-/// One manifest's lambda table, read into layers.
-struct Tables {
-    /// Where the lambda table is.
-    origin: Origin,
-    settings: Layer,
-    bins: BTreeMap<String, (Origin, Layer)>,
-}
-
 impl Source for CargoLambdaSource {
     fn definitions(&self) -> Result<Definitions, Error> {
         let manifest = parse(&self.package)?;
@@ -288,59 +191,13 @@ impl Source for CargoLambdaSource {
             return Ok(Definitions::default());
         };
         let package_tables = tables(&self.package, "package", lambda)?;
-        // Without a file of its own, the workspace is this manifest's `[workspace]`.
-        let workspace_lambda = match &self.workspace {
-            Some(root) => parse(root)?
-                .workspace
-                .and_then(|w| w.metadata?.lambda)
-                .map(|l| (root, l)),
-            None => manifest
-                .workspace
-                .and_then(|w| w.metadata?.lambda)
-                .map(|l| (&self.package, l)),
-        };
-        let workspace_tables = workspace_lambda
-            .map(|(file, lambda)| tables(file, "workspace", lambda))
-            .transpose()?;
+        let workspace_tables = self.workspace_tables(manifest.workspace)?;
         let dir = self.package.dir();
         let binaries = binaries(&dir, &package.name, package.autobins, &manifest.bin);
-        if binaries.is_empty() {
-            return Err(Invalid::new(
-                &package_tables.origin,
-                format!(
-                    "`[package.metadata.lambda]`: package `{}` has no binary to run as a function; add `src/main.rs` or a `[[bin]]`",
-                    package.name
-                ),
-            )
-            .into());
-        }
-        for (bin, (origin, _)) in &package_tables.bins {
-            if !binaries.contains(bin) {
-                return Err(Invalid::new(
-                    origin,
-                    format!(
-                        "`[package.metadata.lambda.bin.{bin}]`: package `{}` has no binary `{bin}` (its binaries: {}); name the table after one of them, or add the `[[bin]]`",
-                        package.name,
-                        binaries.iter().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                )
-                .into());
-            }
-        }
+        check_bin_tables(&package.name, &package_tables, &binaries)?;
         let mut functions: BTreeMap<String, FunctionDefinition> = BTreeMap::new();
         for bin in &binaries {
-            let mut layer = Layer::default();
-            if let Some(workspace) = &workspace_tables {
-                layer.over(&workspace.settings);
-                if let Some((_, per_bin)) = workspace.bins.get(bin) {
-                    layer.over(per_bin);
-                }
-            }
-            let (origin, own) = package_tables.bins.get(bin).map_or(
-                (&package_tables.origin, &package_tables.settings),
-                |(o, l)| (o, l),
-            );
-            layer.over(own);
+            let (layer, origin) = merged(bin, workspace_tables.as_ref(), &package_tables);
             let (name, origin) = match &layer.name {
                 Some(name) => (name.value.clone(), name.origin.clone()),
                 None => (bin.clone(), origin.clone()),
@@ -363,6 +220,70 @@ impl Source for CargoLambdaSource {
             ..Definitions::default()
         })
     }
+}
+
+impl CargoLambdaSource {
+    /// `[workspace.metadata.lambda]` of the workspace root; without a file of its own, the
+    /// workspace is the package manifest's `[workspace]`.
+    fn workspace_tables(&self, own: Option<Workspace>) -> Result<Option<Tables>, Error> {
+        let workspace_lambda = match &self.workspace {
+            Some(root) => parse(root)?
+                .workspace
+                .and_then(|w| w.metadata?.lambda)
+                .map(|l| (root, l)),
+            None => own
+                .and_then(|w| w.metadata?.lambda)
+                .map(|l| (&self.package, l)),
+        };
+        Ok(workspace_lambda
+            .map(|(file, lambda)| tables(file, "workspace", lambda))
+            .transpose()?)
+    }
+}
+
+/// The package has a binary, and each `bin.<name>` table names one of them.
+fn check_bin_tables(
+    package: &str,
+    tables: &Tables,
+    binaries: &BTreeSet<String>,
+) -> Result<(), Invalid> {
+    if binaries.is_empty() {
+        return Err(Invalid::new(
+            &tables.origin,
+            format!(
+                "`[package.metadata.lambda]`: package `{package}` has no binary to run as a function; add `src/main.rs` or a `[[bin]]`"
+            ),
+        ));
+    }
+    for (bin, (origin, _)) in &tables.bins {
+        if !binaries.contains(bin) {
+            return Err(Invalid::new(
+                origin,
+                format!(
+                    "`[package.metadata.lambda.bin.{bin}]`: package `{package}` has no binary `{bin}` (its binaries: {}); name the table after one of them, or add the `[[bin]]`",
+                    binaries.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The layers of binary `bin` merged in cargo-lambda's order, and where its own table is.
+fn merged<'a>(bin: &str, workspace: Option<&Tables>, package: &'a Tables) -> (Layer, &'a Origin) {
+    let mut layer = Layer::default();
+    if let Some(workspace) = workspace {
+        layer.over(&workspace.settings);
+        if let Some((_, per_bin)) = workspace.bins.get(bin) {
+            layer.over(per_bin);
+        }
+    }
+    let (origin, own) = package
+        .bins
+        .get(bin)
+        .map_or((&package.origin, &package.settings), |(o, l)| (o, l));
+    layer.over(own);
+    (layer, origin)
 }
 
 fn parse(file: &TomlSource) -> Result<Manifest, Error> {
@@ -389,190 +310,6 @@ fn parse(file: &TomlSource) -> Result<Manifest, Error> {
             ),
         )
     })
-}
-
-/// The settings of one lambda table and its per-binary tables. `what` is `package` or
-/// `workspace`.
-fn tables(file: &TomlSource, what: &str, lambda: Spanned<LambdaTable>) -> Result<Tables, Invalid> {
-    let origin = file.origin(lambda.span());
-    let lambda = lambda.into_inner();
-    let table = format!("{what}.metadata.lambda");
-    let own = SettingsTable {
-        env: lambda.env,
-        deploy: lambda.deploy,
-    };
-    let settings = layer(file, &table, own)?;
-    let mut bins = BTreeMap::new();
-    for (bin, settings) in lambda.bin {
-        let origin = file.origin(bin.span());
-        let table = format!("{table}.bin.{}", bin.as_ref());
-        bins.insert(bin.into_inner(), (origin, layer(file, &table, settings)?));
-    }
-    Ok(Tables {
-        origin,
-        settings,
-        bins,
-    })
-}
-
-/// A table's settings, checked. `table` is its dotted name, for messages.
-fn layer(file: &TomlSource, table: &str, settings: SettingsTable) -> Result<Layer, Invalid> {
-    let at = |span: Range<usize>, message: String| Invalid::new(&file.origin(span), message);
-    let mut layer = Layer::default();
-    for (key, value) in settings.env {
-        let span = value.span();
-        match value.into_inner() {
-            toml::Value::String(value) => {
-                layer.env.insert(key.into_inner(), value);
-            }
-            other => {
-                return Err(at(
-                    span,
-                    format!(
-                        "`[{table}.env]`: `{}` = {other} must be a string; write {} = \"{}\"",
-                        key.as_ref(),
-                        key.as_ref(),
-                        unquoted(&other)
-                    ),
-                ));
-            }
-        }
-    }
-    let Some(deploy) = settings.deploy else {
-        return Ok(layer);
-    };
-    let deploy_table = format!("[{table}.deploy]");
-    if let Some(memory) = deploy.memory {
-        let span = memory.span();
-        layer.memory = Some(match memory.into_inner() {
-            toml::Value::Integer(mb) if (128..=10240).contains(&mb) => Sourced {
-                value: mb as u32,
-                origin: file.origin(span),
-            },
-            other => {
-                return Err(at(
-                    span,
-                    format!(
-                        "`{deploy_table}`: `memory` = {other} must be a whole number of MB from 128 to 10240, like `memory = 512`"
-                    ),
-                ));
-            }
-        });
-    }
-    if let Some(timeout) = deploy.timeout {
-        let span = timeout.span();
-        layer.timeout = Some(match timeout.into_inner() {
-            toml::Value::Integer(seconds) if (1..=900).contains(&seconds) => Sourced {
-                value: seconds as f64,
-                origin: file.origin(span),
-            },
-            other => {
-                return Err(at(
-                    span,
-                    format!(
-                        "`{deploy_table}`: `timeout` = {other} must be a whole number of seconds from 1 to 900, like `timeout = 30`"
-                    ),
-                ));
-            }
-        });
-    }
-    if let Some(tracing) = deploy.tracing {
-        let span = tracing.span();
-        match tracing.into_inner() {
-            toml::Value::String(mode)
-                if mode.eq_ignore_ascii_case("active")
-                    || mode.eq_ignore_ascii_case("passthrough") => {}
-            other => {
-                return Err(at(
-                    span,
-                    format!(
-                        "`{deploy_table}`: `tracing` = {other} must be \"active\" or \"passthrough\""
-                    ),
-                ));
-            }
-        }
-    }
-    let string = |value: Spanned<toml::Value>, key: &str, example: &str| {
-        let span = value.span();
-        match value.into_inner() {
-            toml::Value::String(s) if !s.is_empty() => Ok(Sourced {
-                value: s,
-                origin: file.origin(span),
-            }),
-            other => Err(at(
-                span,
-                format!(
-                    "`{deploy_table}`: `{key}` = {other} must be a string, like `{key} = \"{example}\"`"
-                ),
-            )),
-        }
-    };
-    layer.name = deploy
-        .name
-        .map(|v| string(v, "name", "my-function"))
-        .transpose()?;
-    layer.binary_name = deploy
-        .binary_name
-        .map(|v| string(v, "binary_name", "my-binary"))
-        .transpose()?;
-    layer.env_file = deploy
-        .env_file
-        .map(|v| string(v, "env_file", ".env"))
-        .transpose()?
-        .map(|f| f.map(|f| file.dir().join(f)));
-    if let Some(vars) = deploy.env_var {
-        let items = match vars.into_inner() {
-            EnvVars::List(items) => items
-                .into_iter()
-                .map(|item| {
-                    let span = item.span();
-                    match item.into_inner() {
-                        toml::Value::String(s) => Ok(Sourced {
-                            value: s,
-                            origin: file.origin(span),
-                        }),
-                        other => Err(at(
-                            span,
-                            format!(
-                                "`{deploy_table}`: `env` item {other} must be a string like \"KEY=value\""
-                            ),
-                        )),
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-            EnvVars::Map(entries) => entries
-                .into_iter()
-                .map(|(key, value)| {
-                    let span = value.span();
-                    match value.into_inner() {
-                        toml::Value::String(s) => Ok(Sourced {
-                            value: format!("{}={s}", key.as_ref()),
-                            origin: file.origin(span),
-                        }),
-                        other => Err(at(
-                            span,
-                            format!(
-                                "`{deploy_table}`: `env.{}` = {other} must be a string; write {} = \"{}\"",
-                                key.as_ref(),
-                                key.as_ref(),
-                                unquoted(&other)
-                            ),
-                        )),
-                    }
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        };
-        layer.env_var = Some(items);
-    }
-    Ok(layer)
-}
-
-/// A value as it would read inside quotes.
-fn unquoted(value: &toml::Value) -> String {
-    match value {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// The function of binary `bin` with the merged `layer`; `origin` is where it is declared.
@@ -674,59 +411,4 @@ fn read_env_file(file: &Sourced<PathBuf>) -> Result<Vec<(String, String)>, Inval
         vars.push(var);
     }
     Ok(vars)
-}
-
-/// The binary targets of a package, as cargo finds them.
-fn binaries(
-    dir: &Path,
-    package: &str,
-    autobins: Option<bool>,
-    declared: &[BinTarget],
-) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut paths = BTreeSet::new();
-    for bin in declared {
-        // Cargo names a `[[bin]]` without a name after its path's file, or the package for
-        // `src/main.rs`.
-        let name = bin.name.clone().or_else(|| {
-            let path = Path::new(bin.path.as_deref()?);
-            if path == Path::new("src/main.rs") {
-                return Some(package.to_owned());
-            }
-            Some(path.file_stem()?.to_str()?.to_owned())
-        });
-        if let Some(path) = &bin.path {
-            paths.insert(PathBuf::from(path));
-        }
-        names.extend(name);
-    }
-    if autobins == Some(false) {
-        return names;
-    }
-    let main = Path::new("src/main.rs");
-    if dir.join(main).is_file() && !paths.contains(main) && !names.contains(package) {
-        names.insert(package.to_owned());
-    }
-    let Ok(entries) = std::fs::read_dir(dir.join("src/bin")) else {
-        return names;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let relative = path.strip_prefix(dir).unwrap_or(&path).to_owned();
-        let name = if path.extension().is_some_and(|e| e == "rs") && path.is_file() {
-            path.file_stem().and_then(|s| s.to_str()).map(str::to_owned)
-        } else if path.join("main.rs").is_file() {
-            if paths.contains(&relative.join("main.rs")) {
-                continue;
-            }
-            path.file_name().and_then(|s| s.to_str()).map(str::to_owned)
-        } else {
-            None
-        };
-        if paths.contains(&relative) {
-            continue;
-        }
-        names.extend(name);
-    }
-    names
 }

@@ -41,6 +41,17 @@ pub(crate) struct Definitions {
     pub emulator: EmulatorDefinition,
     /// The functions, by name.
     pub functions: BTreeMap<String, FunctionDefinition>,
+    /// Which template to read and its parameter overrides (`lambda-test.toml`'s `[template]`).
+    pub template: TemplateDefinition,
+}
+
+/// `[template]`: the template to read instead of the ones found, and parameter overrides.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TemplateDefinition {
+    /// The template (absolute).
+    pub path: Option<Sourced<PathBuf>>,
+    /// Values of the template's parameters, over their defaults.
+    pub parameters: BTreeMap<String, Sourced<String>>,
 }
 
 /// The declared `[emulator]` settings.
@@ -203,6 +214,8 @@ impl Definitions {
         replace(&mut e.event_retry_delays, o.event_retry_delays);
         replace(&mut e.dead_letter_file, o.dead_letter_file);
         e.principals.extend(o.principals);
+        replace(&mut self.template.path, over.template.path);
+        self.template.parameters.extend(over.template.parameters);
         for (name, function) in over.functions {
             match self.functions.get_mut(&name) {
                 Some(under) => under.overlay(function),

@@ -1,5 +1,6 @@
 //! The functions the embedded local Lambda serves: `lambda-test.toml`, over cargo-lambda's
-//! `[package.metadata.lambda]` (see "Where functions are declared" below).
+//! `[package.metadata.lambda]` and SAM/CloudFormation templates (see "Where functions are
+//! declared" below).
 //!
 //! ```toml
 //! [emulator]                       # optional
@@ -49,6 +50,10 @@
 //! invoke_mode = "BUFFERED"         # or "RESPONSE_STREAM"
 //! # qualifier = "live"             # the alias it invokes (default $LATEST)
 //! # cors = { allow_origins = ["https://example.com"], allow_methods = ["GET"], max_age = 300 }
+//!
+//! [template]                       # optional: a SAM/CloudFormation template and its parameters
+//! path = "infra/template.yaml"     # instead of the template.yaml / cdk.out found in the package
+//! parameters = { Stage = "test" }  # over the parameters' defaults
 //! ```
 //!
 //! Every table rejects unknown keys; errors name the file, the line and column, what is wrong
@@ -67,7 +72,11 @@
 //!    workspace table, the workspace's per-binary table, then the package's per-binary table
 //!    when there is one, else the package table. Keys that matter only to a deploy (`role`,
 //!    `layers`, `vpc`, `tags`, `s3_*`, `build`, `watch`...) are accepted and ignored.
-//! 2. `lambda-test.toml`, the overlay, which wins where they disagree.
+//! 2. SAM and CloudFormation templates (`template.yaml`, `cdk.out/*.template.json`, or the
+//!    file `[template] path` or `LAMBDA_TEST_TEMPLATE` names): see the `template` module.
+//!    A template and the metadata that define one function differently, where
+//!    `lambda-test.toml` does not settle it, are an error naming both.
+//! 3. `lambda-test.toml`, the overlay, which wins where they disagree.
 //!
 //! ```toml
 //! # Cargo.toml
@@ -84,7 +93,7 @@
 //! environment = { DEBUG = "1" }
 //! ```
 //!
-//! A package with `[package.metadata.lambda]` needs no `lambda-test.toml`. A package with
+//! A package with `[package.metadata.lambda]` or a template needs no `lambda-test.toml`. A package with
 //! neither (a plain binary crate, or only `[workspace.metadata.lambda]` above it) declares no
 //! function: it must say "lambda" somewhere.
 //!
@@ -95,36 +104,42 @@
 //! value optional, each with the file, line and column it was read from), later sources
 //! overlay earlier ones field by field, and one resolver checks the result and applies the
 //! defaults, so a rule or a default holds for every source alike. `lambda-test.toml` is the
-//! last source: the overlay for what only tests need, which wins where they disagree. SAM and
-//! CloudFormation templates will come before it, as cargo-lambda's metadata does.
+//! last source: the overlay for what only tests need, which wins where they disagree.
 
+mod agree;
 mod aws_access;
 mod cargo_lambda;
 mod definition;
 mod model;
 mod resolve;
+mod template;
 mod toml_source;
 
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
 
+use cargo_lambda::package_binaries;
 pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
-pub(crate) use definition::{Definitions, EmulatorDefinition};
+pub(crate) use definition::Definitions;
 pub(crate) use model::is_region;
 pub use model::{
     Alias, ApplicationLogLevel, Architecture, AwsAccess, AwsCredentials, Code, Config, Cors,
     EmulatorSettings, Function, FunctionUrl, LogFormat, Logging, Principal, RESERVED_VARIABLES,
     StaticCredentials, SystemLogLevel, UrlAuthType, UrlInvokeMode, Version, WeightedVersion,
 };
+pub use template::TEMPLATE_VARIABLE;
+pub(crate) use template::{TemplateSource, has_template};
 pub(crate) use toml_source::TomlSource;
 
 pub use crate::CONFIG_FILE_NAME;
 use crate::Error;
 
-/// A place that declares functions: cargo-lambda's metadata and `lambda-test.toml` today;
-/// SAM/CloudFormation templates next.
+/// A place that declares functions: cargo-lambda's metadata, SAM/CloudFormation templates and
+/// `lambda-test.toml`.
 ///
 /// A source reads its own format and declares only what that format says, marking each
 /// value with where it was read; it applies no defaults and checks only its format's own
@@ -132,12 +147,12 @@ use crate::Error;
 /// alike. A new source is one file in this folder, listed in [`Config::load`]'s sources
 /// before `lambda-test.toml`.
 ///
-/// What the next sources carry has its place in
+/// What a source carries has its place in
 /// [`SettingsDefinition`](definition::SettingsDefinition): memory, timeout, environment,
 /// handler, architecture, logging, and the code (a template's `CodeUri` or a cargo-lambda
 /// binary, with its directory as the task root). A SAM `AutoPublishAlias` or an
-/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition); a
-/// `FunctionUrlConfig` will need one more part of the model (not built yet).
+/// `AWS::Lambda::Alias` becomes an [`AliasDefinition`](definition::AliasDefinition), a
+/// `FunctionUrlConfig` or an `AWS::Lambda::Url` a [`UrlDefinition`](definition::UrlDefinition).
 pub(crate) trait Source {
     /// What this source declares.
     fn definitions(&self) -> Result<Definitions, Error>;
@@ -159,20 +174,65 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, Error> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
         let package_dir = path.parent().unwrap_or(Path::new("/"));
-        let cargo_lambda = CargoLambdaSource::discover(package_dir)?;
         let overlay = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(TomlSource::new(text, &path)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && cargo_lambda.is_some() => None,
+            Ok(text) => Some(TomlSource::new(text, &path).definitions()?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(source) => return Err(Error::ConfigRead { path, source }),
         };
-        let mut sources: Vec<&dyn Source> = Vec::new();
-        if let Some(cargo_lambda) = &cargo_lambda {
-            sources.push(cargo_lambda);
+        let mut deployed = Vec::new();
+        if let Some(cargo_lambda) = CargoLambdaSource::discover(package_dir)? {
+            deployed.push(cargo_lambda.definitions()?);
         }
-        if let Some(overlay) = &overlay {
-            sources.push(overlay);
+        for template in TemplateSource::discover(package_dir, overlay.as_ref())? {
+            deployed.push(template.definitions()?);
         }
-        Self::from_sources(&sources, &path)
+        if overlay.is_none() && deployed.is_empty() {
+            let source = std::io::Error::from(std::io::ErrorKind::NotFound);
+            return Err(Error::ConfigRead { path, source });
+        }
+        Self::from_definitions(deployed, overlay, &path)
+    }
+
+    /// Reads the functions of one SAM or CloudFormation template (YAML or JSON) alone: no
+    /// cargo-lambda metadata, no `lambda-test.toml`, parameters at their defaults. `path`
+    /// names it in messages; relative `CodeUri`s resolve against its directory, which is
+    /// also the package whose binaries a CDK asset maps to.
+    ///
+    /// ```
+    /// use lambda_test::config::Config;
+    ///
+    /// let template = "Resources:\n  Api:\n    Type: AWS::Lambda::Function\n    Properties: { MemorySize: 512 }\n";
+    /// let config = Config::parse_template(template, "/app/template.yaml".as_ref());
+    /// // It declares no code: lambda-test.toml would give it (`bin` or `command`).
+    /// assert!(config.unwrap_err().to_string().contains("needs `bin`"));
+    /// ```
+    pub fn parse_template(text: &str, path: &Path) -> Result<Config, Error> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let source = TemplateSource::new(text, &path, dir);
+        Self::from_definitions(
+            vec![source.definitions()?],
+            None,
+            &dir.join(CONFIG_FILE_NAME),
+        )
+    }
+
+    /// The model of what the deployment sources declare (cargo-lambda, templates), which
+    /// must agree where they overlap, under the overlay (`lambda-test.toml`), which wins.
+    fn from_definitions(
+        deployed: Vec<Definitions>,
+        overlay: Option<Definitions>,
+        path: &Path,
+    ) -> Result<Config, Error> {
+        let mut definitions = Definitions::default();
+        for source in deployed {
+            agree::check(&definitions, &source, overlay.as_ref())?;
+            definitions.overlay(source);
+        }
+        if let Some(overlay) = overlay {
+            definitions.overlay(overlay);
+        }
+        definitions.resolve(path)
     }
 
     /// Parses and validates config text; `path` is used for error messages and relative paths.

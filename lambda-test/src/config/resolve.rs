@@ -1,7 +1,9 @@
 //! From [`Definitions`] to the [`Config`] model: every rule checked once, whichever source a
 //! value came from, and every default applied. Each error names where the value was read.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod emulator;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,7 +12,7 @@ use super::definition::{
     SettingsDefinition, Sourced, UrlDefinition,
 };
 use super::model::{
-    self, Alias, Config, EmulatorSettings, Function, FunctionUrl, Logging, Principal, UrlAuthType,
+    self, Alias, Config, EmulatorSettings, Function, FunctionUrl, Logging, UrlAuthType,
     UrlInvokeMode, Version, WeightedVersion,
 };
 use crate::Error;
@@ -48,7 +50,7 @@ impl Definitions {
             .parent()
             .map(Path::to_owned)
             .unwrap_or_else(|| PathBuf::from("/"));
-        let emulator = emulator_settings(self.emulator)?;
+        let emulator = emulator::emulator_settings(self.emulator)?;
         let mut functions = BTreeMap::new();
         for (name, function) in self.functions {
             let function = resolve_function(&emulator, &base_dir, &name, function)?;
@@ -61,87 +63,6 @@ impl Definitions {
             path: path.to_owned(),
         })
     }
-}
-
-fn emulator_settings(e: super::EmulatorDefinition) -> Result<EmulatorSettings, Invalid> {
-    let region = match e.region {
-        Some(region) if !model::is_region(&region.value) => {
-            return Err(Invalid::new(
-                &region.origin,
-                format!(
-                    "`emulator.region` = {:?} is not a region like `us-east-1`",
-                    region.value
-                ),
-            ));
-        }
-        Some(region) => region.value,
-        None => model::DEFAULT_REGION.to_owned(),
-    };
-    let account_id = match e.account_id {
-        Some(id) if id.value.len() != 12 || !id.value.bytes().all(|b| b.is_ascii_digit()) => {
-            return Err(Invalid::new(
-                &id.origin,
-                format!(
-                    "`emulator.account_id` = {:?} must be 12 digits, like \"{}\"",
-                    id.value,
-                    model::DEFAULT_ACCOUNT_ID
-                ),
-            ));
-        }
-        Some(id) => id.value,
-        None => model::DEFAULT_ACCOUNT_ID.to_owned(),
-    };
-    let event_retry_delays = match e.event_retry_delays {
-        Some(delays)
-            if delays.value.len() > 2
-                || delays.value.iter().any(|d| !(0.0..=3600.0).contains(d)) =>
-        {
-            return Err(Invalid::new(
-                &delays.origin,
-                "`emulator.event_retry_delays` takes at most 2 delays (AWS retries twice) of 0 to 3600 seconds, like [1.0, 2.0]",
-            ));
-        }
-        Some(delays) => delays.value,
-        None => model::DEFAULT_EVENT_RETRY_DELAYS.to_vec(),
-    };
-    let mut keys = BTreeSet::new();
-    let mut principals = BTreeMap::new();
-    // In the order they are declared, so that the second use of a key is the one refused.
-    let mut declared: Vec<_> = e.principals.into_iter().collect();
-    declared.sort_by_key(|(_, p)| (p.origin.line, p.origin.column));
-    for (name, p) in declared {
-        if !keys.insert(p.access_key_id.value.clone()) {
-            return Err(Invalid::new(
-                &p.access_key_id.origin,
-                format!(
-                    "principal `{name}`: access key id {:?} is already used by another principal; give each principal its own",
-                    p.access_key_id.value
-                ),
-            ));
-        }
-        let arn = p.arn.map_or_else(
-            || format!("arn:aws:iam::{account_id}:user/{name}"),
-            |arn| arn.value,
-        );
-        let principal = Principal {
-            name: name.clone(),
-            access_key_id: p.access_key_id.value,
-            secret_access_key: p.secret_access_key,
-            arn,
-        };
-        principals.insert(name, principal);
-    }
-    Ok(EmulatorSettings {
-        region,
-        account_id,
-        bin_dir: e.bin_dir.map(|d| d.value),
-        event_retry_delays: event_retry_delays
-            .into_iter()
-            .map(Duration::from_secs_f64)
-            .collect(),
-        dead_letter_file: e.dead_letter_file.map(|f| f.value),
-        principals,
-    })
 }
 
 fn resolve_function(
@@ -173,7 +94,16 @@ fn resolve_function(
     if f.latest.code.is_none() {
         return Err(Invalid::new(
             &f.origin,
-            format!("function `{name}` needs `bin` (a [[bin]] of this package) or `command`"),
+            format!(
+                "function `{name}` needs `bin` (a [[bin]] of this package) or `command`{}",
+                if f.origin.file.ends_with(crate::CONFIG_FILE_NAME) {
+                    String::new()
+                } else {
+                    format!(
+                        "; its template gives no code the local Lambda can run: give it `Metadata: BuildMethod: rust-cargolambda` and a `CodeUri` of a cargo package, or set `bin` or `command` under [functions.{name}] in lambda-test.toml"
+                    )
+                }
+            ),
         ));
     }
     check_environment(&f.origin, &context, &f.latest.environment)?;
@@ -384,71 +314,27 @@ fn resolve_version(
     latest: Option<&SettingsDefinition>,
     base_dir: &Path,
 ) -> Result<Version, Invalid> {
-    // A version's own value, else its `$LATEST`'s.
-    let inherit = |field: fn(&SettingsDefinition) -> bool| {
-        if field(own) {
-            Some(own)
-        } else {
-            latest.filter(|l| field(l))
-        }
-    };
-    let code_from = inherit(|s| s.code.is_some()).expect("checked: $LATEST has code");
-    let code = code_from.code.clone().expect("picked for its code");
-    if let model::Code::Command { program, .. } = &code.value
-        && program.is_empty()
-    {
-        return Err(Invalid::new(
-            &code.origin,
-            format!("{context}: `command` is empty; give the program and its arguments"),
-        ));
-    }
-    let code = code.value;
-    let task_root = code_from
-        .code_dir
-        .clone()
-        .unwrap_or_else(|| base_dir.to_owned());
-    let timeout = match inherit(|s| s.timeout.is_some()).and_then(|s| s.timeout.as_ref()) {
-        Some(t) if !(t.value > 0.0 && t.value <= 900.0) => {
-            return Err(Invalid::new(
-                &t.origin,
-                format!(
-                    "{context}: `timeout` = {} must be between 1 and 900 seconds",
-                    t.value
-                ),
-            ));
-        }
-        Some(t) => Duration::from_secs_f64(t.value),
-        None => model::DEFAULT_TIMEOUT,
-    };
-    let memory_size =
-        match inherit(|s| s.memory_size.is_some()).and_then(|s| s.memory_size.as_ref()) {
-            Some(m) if !(128..=10240).contains(&m.value) => {
-                return Err(Invalid::new(
-                    &m.origin,
-                    format!(
-                        "{context}: `memory_size` = {} must be between 128 and 10240 MB",
-                        m.value
-                    ),
-                ));
-            }
-            Some(m) => m.value,
-            None => model::DEFAULT_MEMORY_SIZE,
-        };
-    let handler = inherit(|s| s.handler.is_some())
-        .and_then(|s| s.handler.as_ref())
-        .map_or_else(|| model::DEFAULT_HANDLER.to_owned(), |h| h.value.clone());
+    let code_from = inherit(own, latest, |s| &s.code)
+        .map(|(from, _)| from)
+        .expect("checked: $LATEST has code");
+    let (code, task_root) = resolve_code(context, code_from, base_dir)?;
+    let timeout = resolve_timeout(context, inherit(own, latest, |s| &s.timeout))?;
+    let memory_size = resolve_memory_size(context, inherit(own, latest, |s| &s.memory_size))?;
+    let handler = inherit(own, latest, |s| &s.handler).map_or_else(
+        || model::DEFAULT_HANDLER.to_owned(),
+        |(_, h)| h.value.clone(),
+    );
     let mut environment = latest.map(|l| l.environment.clone()).unwrap_or_default();
     environment.extend(own.environment.clone());
-    let architecture =
-        match inherit(|s| s.architecture.is_some()).and_then(|s| s.architecture.as_ref()) {
-            Some(a) => a
-                .value
-                .parse()
-                .map_err(|e| Invalid::new(&a.origin, format!("{context}: `architecture` {e}")))?,
-            None => model::Architecture::default(),
-        };
+    let architecture = match inherit(own, latest, |s| &s.architecture) {
+        Some((_, a)) => a
+            .value
+            .parse()
+            .map_err(|e| Invalid::new(&a.origin, format!("{context}: `architecture` {e}")))?,
+        None => model::Architecture::default(),
+    };
     let logging = resolve_logging(function, context, &own.logging, latest.map(|l| &l.logging))?;
-    let aws = inherit(|s| s.aws.is_some()).and_then(|s| s.aws.as_ref());
+    let aws = inherit(own, latest, |s| &s.aws).map(|(_, aws)| aws);
     let aws = super::aws_access::resolve(context, aws, &|name| std::env::var(name).ok())?;
     Ok(Version {
         version: version.to_owned(),
@@ -462,6 +348,70 @@ fn resolve_version(
         logging,
         aws,
     })
+}
+
+/// A version's own value of a field, else its `$LATEST`'s, with the settings it came from.
+fn inherit<'a, T>(
+    own: &'a SettingsDefinition,
+    latest: Option<&'a SettingsDefinition>,
+    field: fn(&SettingsDefinition) -> &Option<T>,
+) -> Option<(&'a SettingsDefinition, &'a T)> {
+    let from = |s: &'a SettingsDefinition| field(s).as_ref().map(|value| (s, value));
+    from(own).or_else(|| latest.and_then(from))
+}
+
+/// What a version runs, and its task root: the directory of the source that declared the
+/// code, else the overlay's.
+fn resolve_code(
+    context: &str,
+    from: &SettingsDefinition,
+    base_dir: &Path,
+) -> Result<(model::Code, PathBuf), Invalid> {
+    let code = from.code.clone().expect("picked for its code");
+    if let model::Code::Command { program, .. } = &code.value
+        && program.is_empty()
+    {
+        return Err(Invalid::new(
+            &code.origin,
+            format!("{context}: `command` is empty; give the program and its arguments"),
+        ));
+    }
+    let task_root = from.code_dir.clone().unwrap_or_else(|| base_dir.to_owned());
+    Ok((code.value, task_root))
+}
+
+fn resolve_timeout(
+    context: &str,
+    timeout: Option<(&SettingsDefinition, &Sourced<f64>)>,
+) -> Result<Duration, Invalid> {
+    match timeout {
+        Some((_, t)) if !(t.value > 0.0 && t.value <= 900.0) => Err(Invalid::new(
+            &t.origin,
+            format!(
+                "{context}: `timeout` = {} must be between 1 and 900 seconds",
+                t.value
+            ),
+        )),
+        Some((_, t)) => Ok(Duration::from_secs_f64(t.value)),
+        None => Ok(model::DEFAULT_TIMEOUT),
+    }
+}
+
+fn resolve_memory_size(
+    context: &str,
+    memory_size: Option<(&SettingsDefinition, &Sourced<u32>)>,
+) -> Result<u32, Invalid> {
+    match memory_size {
+        Some((_, m)) if !(128..=10240).contains(&m.value) => Err(Invalid::new(
+            &m.origin,
+            format!(
+                "{context}: `memory_size` = {} must be between 128 and 10240 MB",
+                m.value
+            ),
+        )),
+        Some((_, m)) => Ok(m.value),
+        None => Ok(model::DEFAULT_MEMORY_SIZE),
+    }
 }
 
 /// Logging controls: each field its own, else `$LATEST`'s, else AWS's default. Levels need
@@ -549,7 +499,6 @@ fn resolve_alias(
     a: AliasDefinition,
     versions: &BTreeMap<String, Version>,
 ) -> Result<Alias, Invalid> {
-    let at = |origin: &Origin, message: String| Err(Invalid::new(origin, message));
     if alias.is_empty()
         || alias.len() > 128
         || alias.bytes().all(|b| b.is_ascii_digit())
@@ -557,57 +506,44 @@ fn resolve_alias(
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return at(
+        return Err(Invalid::new(
             &a.origin,
             format!(
                 "function `{name}`: alias {alias:?} must be 1 to 128 letters, digits, `-` or `_`, and not all digits"
             ),
-        );
+        ));
     }
     let version = &a.version;
     if version.value != "$LATEST" && !versions.contains_key(&version.value) {
-        return at(
+        return Err(Invalid::new(
             &version.origin,
             format!(
                 "function `{name}`: alias `{alias}` points at version {:?}, which is not `$LATEST` or a version under [functions.{name}.versions]; declare [functions.{name}.versions.{}] or point it at an existing one",
                 version.value, version.value
             ),
-        );
+        ));
     }
-    let additional = match a.weights.as_slice() {
-        [] => None,
-        [(extra, weight)] => {
-            if !versions.contains_key(&extra.value) || !versions.contains_key(&version.value) {
-                return at(
-                    &extra.origin,
-                    format!(
-                        "function `{name}`: a weighted alias routes between published versions only (got {:?} and {:?}); declare both under [functions.{name}.versions]",
-                        version.value, extra.value
-                    ),
-                );
-            }
-            if extra.value == version.value {
-                return at(
-                    &extra.origin,
-                    format!(
-                        "function `{name}`: alias `{alias}`: the additional version must differ from `version`"
-                    ),
-                );
-            }
-            if !(0.0..=1.0).contains(&weight.value) {
-                return at(
-                    &weight.origin,
-                    format!(
-                        "function `{name}`: alias `{alias}`: weight {} must be between 0.0 and 1.0 (the share of invocations version {} gets)",
-                        weight.value, extra.value
-                    ),
-                );
-            }
-            Some(WeightedVersion {
-                version: extra.value.clone(),
-                weight: weight.value,
-            })
-        }
+    let additional = additional_version(name, alias, &a, versions)?;
+    Ok(Alias {
+        name: alias.to_owned(),
+        version: a.version.value,
+        additional,
+        allow: a.allow.map(values),
+    })
+}
+
+/// The weighted second version of alias `alias`, if it routes to one.
+fn additional_version(
+    name: &str,
+    alias: &str,
+    a: &AliasDefinition,
+    versions: &BTreeMap<String, Version>,
+) -> Result<Option<WeightedVersion>, Invalid> {
+    let at = |origin: &Origin, message: String| Err(Invalid::new(origin, message));
+    let version = &a.version;
+    let (extra, weight) = match a.weights.as_slice() {
+        [] => return Ok(None),
+        [(extra, weight)] => (extra, weight),
         [_, (second, _), ..] => {
             return at(
                 &second.origin,
@@ -617,12 +553,36 @@ fn resolve_alias(
             );
         }
     };
-    Ok(Alias {
-        name: alias.to_owned(),
-        version: a.version.value,
-        additional,
-        allow: a.allow.map(values),
-    })
+    if !versions.contains_key(&extra.value) || !versions.contains_key(&version.value) {
+        return at(
+            &extra.origin,
+            format!(
+                "function `{name}`: a weighted alias routes between published versions only (got {:?} and {:?}); declare both under [functions.{name}.versions]",
+                version.value, extra.value
+            ),
+        );
+    }
+    if extra.value == version.value {
+        return at(
+            &extra.origin,
+            format!(
+                "function `{name}`: alias `{alias}`: the additional version must differ from `version`"
+            ),
+        );
+    }
+    if !(0.0..=1.0).contains(&weight.value) {
+        return at(
+            &weight.origin,
+            format!(
+                "function `{name}`: alias `{alias}`: weight {} must be between 0.0 and 1.0 (the share of invocations version {} gets)",
+                weight.value, extra.value
+            ),
+        );
+    }
+    Ok(Some(WeightedVersion {
+        version: extra.value.clone(),
+        weight: weight.value,
+    }))
 }
 
 fn values<T>(sourced: Vec<Sourced<T>>) -> Vec<T> {

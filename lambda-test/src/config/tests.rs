@@ -208,7 +208,7 @@ fn an_alias_error_points_at_the_alias_not_a_comment_naming_it() {
 fn unknown_keys_of_every_table_name_the_position_and_valid_keys() {
     let function = "[functions.f]\nbin = \"f\"\n";
     let cases: &[(String, usize, usize, &str, &str)] = &[
-        ("colour = 1\n".into(), 1, 1, "colour", "expected `emulator` or `functions`"),
+        ("colour = 1\n".into(), 1, 1, "colour", "expected one of `emulator`, `functions`, `template`"),
         ("[emulator]\nregon = \"us-east-1\"\n".into(), 2, 1, "regon", "did you mean `region`?"),
         (
             "[emulator.principals.ci]\naccess_key_id = \"A\"\nsecret_access_key = \"s\"\nrole = \"r\"\n".into(),

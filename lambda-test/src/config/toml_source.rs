@@ -17,11 +17,17 @@ use super::Source;
 use super::aws_access::AwsDefinition;
 use super::definition::{
     AliasDefinition, Definitions, EmulatorDefinition, FunctionDefinition, LoggingDefinition,
-    Origin, PrincipalDefinition, SettingsDefinition, Sourced, UrlDefinition, VersionDefinition,
+    Origin, PrincipalDefinition, SettingsDefinition, Sourced, TemplateDefinition, UrlDefinition,
+    VersionDefinition,
 };
 use super::model::{Code, Cors};
 use super::resolve::Invalid;
 use crate::Error;
+
+mod explain;
+
+pub(super) use explain::edit_distance;
+use explain::explain;
 
 /// The text of a `lambda-test.toml` and where it was read from.
 #[derive(Debug, Clone)]
@@ -73,6 +79,16 @@ struct File {
     emulator: EmulatorTable,
     #[serde(default)]
     functions: BTreeMap<Spanned<String>, FunctionTable>,
+    template: Option<TemplateTable>,
+}
+
+/// `[template]`: which SAM/CloudFormation template to read, and its parameter overrides.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateTable {
+    path: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    parameters: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 /// `[emulator]`.
@@ -313,6 +329,48 @@ impl TomlSource {
         Ok(Definitions {
             emulator,
             functions,
+            template: file
+                .template
+                .map(|t| self.template(t))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// `[template]`: a path relative to this file; parameter values as text, as
+    /// CloudFormation passes them.
+    fn template(&self, table: TemplateTable) -> Result<TemplateDefinition, Invalid> {
+        let mut parameters = BTreeMap::new();
+        for (name, value) in table.parameters {
+            let origin = self.origin(value.span());
+            let text = match value.into_inner() {
+                toml::Value::String(s) => s,
+                v @ (toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_)) => {
+                    v.to_string()
+                }
+                other => {
+                    return Err(Invalid::new(
+                        &origin,
+                        format!(
+                            "`template.parameters.{}` = {other} must be one value, like {} = \"dev\" (a list parameter takes \"a,b\")",
+                            name.as_ref(),
+                            name.as_ref()
+                        ),
+                    ));
+                }
+            };
+            parameters.insert(
+                name.into_inner(),
+                Sourced {
+                    value: text,
+                    origin,
+                },
+            );
+        }
+        let dir = self.dir();
+        Ok(TemplateDefinition {
+            path: table.path.map(|p| in_dir(&dir, self.sourced(p))),
+            parameters,
         })
     }
 
@@ -356,54 +414,61 @@ impl TomlSource {
             function.versions.insert(number.into_inner(), version);
         }
         for (name, value) in f.aliases {
-            let origin = self.origin(name.span());
-            let value_span = value.span();
-            let alias = match value.into_inner() {
-                AliasValue::Version(version) => AliasDefinition {
-                    origin,
-                    version: self.sourced(Spanned::new(value_span, version)),
-                    weights: Vec::new(),
-                    allow: None,
-                },
-                AliasValue::Routed(table) => AliasDefinition {
-                    origin,
-                    version: self.sourced(table.version),
-                    weights: table
-                        .weights
-                        .into_iter()
-                        .map(|(v, w)| (self.sourced(v), self.sourced(w)))
-                        .collect(),
-                    allow: table.allow.map(|a| self.all(a)),
-                },
-            };
+            let alias = self.alias(self.origin(name.span()), value);
             function.aliases.insert(name.into_inner(), alias);
         }
         function.reserved_concurrency = f.reserved_concurrency.map(|c| self.sourced(c));
         function.allow = f.allow.map(|a| self.all(a));
-        function.url = f.url.map(|url| {
-            let origin = self.origin(url.span());
-            let url = url.into_inner();
-            UrlDefinition {
-                origin,
-                auth_type: url.auth_type.map(|v| self.sourced(v)),
-                invoke_mode: url.invoke_mode.map(|v| self.sourced(v)),
-                qualifier: url.qualifier.map(|v| self.sourced(v)),
-                cors: url.cors.map(|cors| {
-                    let span = cors.span();
-                    let c = cors.into_inner();
-                    let model = Cors {
-                        allow_origins: c.allow_origins,
-                        allow_methods: c.allow_methods,
-                        allow_headers: c.allow_headers,
-                        expose_headers: c.expose_headers,
-                        max_age: c.max_age,
-                        allow_credentials: c.allow_credentials,
-                    };
-                    self.sourced(Spanned::new(span, model))
-                }),
-            }
-        });
+        function.url = f.url.map(|url| self.url(url));
         Ok(function)
+    }
+
+    /// `live = "1"` or `live = { version = "2", weights = { "1" = 0.25 } }`.
+    fn alias(&self, origin: Origin, value: Spanned<AliasValue>) -> AliasDefinition {
+        let value_span = value.span();
+        match value.into_inner() {
+            AliasValue::Version(version) => AliasDefinition {
+                origin,
+                version: self.sourced(Spanned::new(value_span, version)),
+                weights: Vec::new(),
+                allow: None,
+            },
+            AliasValue::Routed(table) => AliasDefinition {
+                origin,
+                version: self.sourced(table.version),
+                weights: table
+                    .weights
+                    .into_iter()
+                    .map(|(v, w)| (self.sourced(v), self.sourced(w)))
+                    .collect(),
+                allow: table.allow.map(|a| self.all(a)),
+            },
+        }
+    }
+
+    /// `[functions.<name>.url]`.
+    fn url(&self, url: Spanned<UrlTable>) -> UrlDefinition {
+        let origin = self.origin(url.span());
+        let url = url.into_inner();
+        UrlDefinition {
+            origin,
+            auth_type: url.auth_type.map(|v| self.sourced(v)),
+            invoke_mode: url.invoke_mode.map(|v| self.sourced(v)),
+            qualifier: url.qualifier.map(|v| self.sourced(v)),
+            cors: url.cors.map(|cors| {
+                let span = cors.span();
+                let c = cors.into_inner();
+                let model = Cors {
+                    allow_origins: c.allow_origins,
+                    allow_methods: c.allow_methods,
+                    allow_headers: c.allow_headers,
+                    expose_headers: c.expose_headers,
+                    max_age: c.max_age,
+                    allow_credentials: c.allow_credentials,
+                };
+                self.sourced(Spanned::new(span, model))
+            }),
+        }
     }
 
     fn settings(
@@ -500,94 +565,4 @@ impl<T> Sourced<T> {
 /// A relative path of the file, made absolute against the file's directory.
 fn in_dir(dir: &Path, path: Sourced<PathBuf>) -> Sourced<PathBuf> {
     path.map(|p| dir.join(p))
-}
-
-/// The deserializer's message with the key it is about and a fix: a "did you mean" when an
-/// unknown key is a typo of a valid one, the expected shape when a value has the wrong type.
-fn explain(error: &toml::de::Error) -> String {
-    let message = error.message();
-    // Without the input, toml renders the dotted key path as a last line "in `a.b`".
-    let rendered = error.to_string();
-    let keys = rendered
-        .lines()
-        .last()
-        .and_then(|l| l.strip_prefix("in `")?.strip_suffix('`'))
-        .unwrap_or_default();
-    let fix = if let Some(rest) = message.strip_prefix("unknown field `") {
-        let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
-        let suggestion = expected
-            .split('`')
-            .skip(1)
-            .step_by(2)
-            .filter(|valid| edit_distance(field, valid) <= 2)
-            .min_by_key(|valid| edit_distance(field, valid));
-        match suggestion {
-            Some(valid) => format!("; did you mean `{valid}`?"),
-            None if expected.contains('`') => "; remove it or use one of those".to_owned(),
-            None => "; remove it".to_owned(),
-        }
-    } else if let Some(rest) = message.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or_default();
-        format!("; add `{field}` to this table")
-    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let key = keys.rsplit('.').next().unwrap_or_default();
-        shape_of(key).map_or_else(String::new, |shape| format!("; write it as {shape}"))
-    } else {
-        String::new()
-    };
-    match keys {
-        "" => format!("{message}{fix}"),
-        keys => format!("`{keys}`: {message}{fix}"),
-    }
-}
-
-/// What a key's value looks like, for a value of the wrong type.
-fn shape_of(key: &str) -> Option<&'static str> {
-    Some(match key {
-        "environment" => "a table of strings: environment = { NAME = \"value\" }",
-        "command" => {
-            "a list of strings: command = [\"python3\", \"-m\", \"awslambdaric\", \"app.handler\"]"
-        }
-        "allow" => "a list of principal names: allow = [\"ci\"]",
-        "timeout" => "a number of seconds: timeout = 3",
-        "memory_size" => "a whole number of MB: memory_size = 128",
-        "reserved_concurrency" => "a whole number: reserved_concurrency = 4",
-        "event_retry_delays" => "a list of seconds: event_retry_delays = [1.0, 2.0]",
-        "weights" => "a table of one version and its weight: weights = { \"1\" = 0.25 }",
-        "logging" => "a table: logging = { format = \"JSON\" }",
-        "aws" => {
-            "a table: aws = { credentials = \"static\", access_key_id = \"testing\", secret_access_key = \"testing\" }"
-        }
-        "endpoint_urls" => {
-            "a table of URLs: endpoint_urls = { dynamodb = \"http://127.0.0.1:8000\" }"
-        }
-        "url" => "a table: url = { auth_type = \"NONE\", invoke_mode = \"BUFFERED\" }",
-        "cors" => "a table: cors = { allow_origins = [\"*\"] }",
-        "allow_origins" | "allow_methods" | "allow_headers" | "expose_headers" => {
-            "a list of strings: allow_origins = [\"https://example.com\"]"
-        }
-        "max_age" => "a whole number of seconds: max_age = 300",
-        "allow_credentials" => "true or false",
-        "bin" | "handler" | "region" | "account_id" | "bin_dir" | "dead_letter_file"
-        | "access_key_id" | "secret_access_key" | "arn" | "version" | "format"
-        | "application_level" | "system_level" | "log_group" | "auth_type" | "invoke_mode"
-        | "qualifier" | "credentials" | "session_token" | "endpoint_url" => "a string in quotes",
-        _ => return None,
-    })
-}
-
-/// Levenshtein distance, for short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substituted = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substituted.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    row[b.len()]
 }
