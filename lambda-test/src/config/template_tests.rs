@@ -5,22 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::tests::tree;
 use super::*;
-
-/// A directory of its own holding `files` (paths relative to it).
-fn tree(name: &str, files: &[(&str, &str)]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "lambda-test-template-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    for (file, text) in files {
-        let path = dir.join(file);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
 
 fn load(dir: &Path) -> Result<Config, String> {
     Config::load(&dir.join(crate::CONFIG_FILE_NAME)).map_err(|e| e.to_string())

@@ -607,12 +607,11 @@ fn bad_function_urls_name_the_line_and_the_fix() {
 // cargo-lambda's `[package.metadata.lambda]`: real-shaped packages on disk, read through
 // `Config::load` as the local Lambda reads them.
 
-/// A directory of its own holding `files` (paths relative to it).
-fn tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "lambda-test-cargo-lambda-{name}-{}",
-        std::process::id()
-    ));
+/// A directory of its own holding `files` (paths relative to it); `name` must be unique among
+/// the config tests (`template_tests` uses it too).
+pub(super) fn tree(name: &str, files: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("lambda-test-config-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for (file, text) in files {
         let path = dir.join(file);

@@ -24,16 +24,7 @@ pub(super) fn function(
     package_dir: &Path,
     needs_code: bool,
 ) -> Result<FunctionDefinition, Invalid> {
-    let empty = Node {
-        kind: super::yaml::Kind::Map(Vec::new()),
-        origin: id.origin.clone(),
-    };
-    let properties = resource.get("Properties").unwrap_or(&empty);
-    let props = Properties {
-        stack,
-        id: &id.name,
-        node: properties,
-    };
+    let props = Properties::of(stack, &id.name, resource);
     let mut function = FunctionDefinition::new(id.origin.clone());
     props.settings(&mut function)?;
     let metadata = resource.get("Metadata");
@@ -73,15 +64,7 @@ pub(super) fn target(
     property: &str,
     functions: &BTreeSet<String>,
 ) -> Result<(String, Option<Sourced<String>>), Invalid> {
-    let empty = Node {
-        kind: super::yaml::Kind::Map(Vec::new()),
-        origin: resource.origin.clone(),
-    };
-    let props = Properties {
-        stack,
-        id,
-        node: resource.get("Properties").unwrap_or(&empty),
-    };
+    let props = Properties::of(stack, id, resource);
     let Some(value) = props.string(property)? else {
         return Err(Invalid::new(
             &resource.origin,
@@ -123,16 +106,7 @@ pub(super) fn alias(
     id: &Key,
     resource: &Node,
 ) -> Result<(String, AliasDefinition), Invalid> {
-    let empty = Node {
-        kind: super::yaml::Kind::Map(Vec::new()),
-        origin: id.origin.clone(),
-    };
-    let properties = resource.get("Properties").unwrap_or(&empty);
-    let props = Properties {
-        stack,
-        id: &id.name,
-        node: properties,
-    };
+    let props = Properties::of(stack, &id.name, resource);
     let required = |key: &str| {
         props.string(key)?.ok_or_else(|| {
             Invalid::new(&id.origin, format!("resource `{}` needs `{key}`", id.name))
@@ -140,7 +114,7 @@ pub(super) fn alias(
     };
     let name = required("Name")?;
     let version = required("FunctionVersion")?;
-    let routing = properties
+    let routing = props
         .get("RoutingConfig")
         .and_then(|r| r.get("AdditionalVersionWeights"));
     let weights = match routing {
@@ -209,15 +183,7 @@ pub(super) fn url(
     resource: &Node,
     qualifier: Option<Sourced<String>>,
 ) -> Result<UrlDefinition, Invalid> {
-    let empty = Node {
-        kind: super::yaml::Kind::Map(Vec::new()),
-        origin: id.origin.clone(),
-    };
-    let props = Properties {
-        stack,
-        id: &id.name,
-        node: resource.get("Properties").unwrap_or(&empty),
-    };
+    let props = Properties::of(stack, &id.name, resource);
     let qualifier = props.string("Qualifier")?.or(qualifier);
     props.url(&id.origin, qualifier)
 }

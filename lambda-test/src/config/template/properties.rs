@@ -14,19 +14,35 @@ use crate::config::resolve::Invalid;
 
 /// Reads the properties of one function resource; `id` is its logical id, for messages.
 pub(super) struct Properties<'s, 'a> {
-    pub stack: &'s Stack<'a>,
-    pub id: &'s str,
-    pub node: &'s Node,
+    stack: &'s Stack<'a>,
+    id: &'s str,
+    /// `None`: the resource has no `Properties`, which reads as an empty map.
+    node: Option<&'s Node>,
 }
 
-impl Properties<'_, '_> {
+impl<'s, 'a> Properties<'s, 'a> {
+    /// The `Properties` of `resource`, logical id `id`; a resource without them has none set.
+    pub fn of(stack: &'s Stack<'a>, id: &'s str, resource: &'s Node) -> Self {
+        Self::new(stack, id, resource.get("Properties"))
+    }
+
+    /// The properties in `node` (a map already taken out of its resource, or merged).
+    pub fn new(stack: &'s Stack<'a>, id: &'s str, node: Option<&'s Node>) -> Self {
+        Properties { stack, id, node }
+    }
+
+    /// A property as written, intrinsics unresolved.
+    pub fn get(&self, property: &str) -> Option<&'s Node> {
+        self.node.and_then(|node| node.get(property))
+    }
+
     fn what(&self, property: &str) -> String {
         format!("resource `{}` property `{property}`", self.id)
     }
 
     /// A property resolved to one value, `None` when absent or `AWS::NoValue`.
     pub fn string(&self, property: &str) -> Result<Option<Sourced<String>>, Invalid> {
-        match self.node.get(property) {
+        match self.get(property) {
             Some(node) => self.stack.string(node, &self.what(property)),
             None => Ok(None),
         }
@@ -77,7 +93,7 @@ impl Properties<'_, '_> {
     /// `Environment.Variables`: text values; null is the empty string, as SAM CLI has it.
     fn environment(&self) -> Result<std::collections::BTreeMap<String, String>, Invalid> {
         let mut variables = std::collections::BTreeMap::new();
-        let Some(environment) = self.node.get("Environment") else {
+        let Some(environment) = self.get("Environment") else {
             return Ok(variables);
         };
         let what = self.what("Environment");
@@ -112,7 +128,7 @@ impl Properties<'_, '_> {
 
     /// `Architectures: [x86_64]` or `[arm64]`.
     fn architecture(&self) -> Result<Option<Sourced<String>>, Invalid> {
-        let Some(node) = self.node.get("Architectures") else {
+        let Some(node) = self.get("Architectures") else {
             return Ok(None);
         };
         let what = self.what("Architectures");
@@ -138,14 +154,10 @@ impl Properties<'_, '_> {
 
     /// `LoggingConfig`, as AWS spells it.
     fn logging(&self) -> Result<LoggingDefinition, Invalid> {
-        let Some(node) = self.node.get("LoggingConfig") else {
+        let Some(node) = self.get("LoggingConfig") else {
             return Ok(LoggingDefinition::default());
         };
-        let logging = Properties {
-            stack: self.stack,
-            id: self.id,
-            node,
-        };
+        let logging = Properties::new(self.stack, self.id, Some(node));
         Ok(LoggingDefinition {
             format: logging.string("LogFormat")?,
             application_level: logging.string("ApplicationLogLevel")?,
@@ -171,7 +183,7 @@ impl Properties<'_, '_> {
     }
 
     fn cors(&self) -> Result<Option<Sourced<Cors>>, Invalid> {
-        let Some(node) = self.node.get("Cors") else {
+        let Some(node) = self.get("Cors") else {
             return Ok(None);
         };
         let what = self.what("Cors");

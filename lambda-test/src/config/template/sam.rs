@@ -89,11 +89,7 @@ pub(super) fn function(
         Some(globals) => merge(globals, own),
         None => own.clone(),
     };
-    let props = Properties {
-        stack,
-        id: &id.name,
-        node: &properties,
-    };
+    let props = Properties::new(stack, &id.name, Some(&properties));
     let mut function = FunctionDefinition::new(id.origin.clone());
     props.settings(&mut function)?;
     if needs_code
@@ -112,11 +108,7 @@ pub(super) fn function(
             url,
             &format!("resource `{}` property `FunctionUrlConfig`", id.name),
         )?;
-        let url_props = Properties {
-            stack,
-            id: &id.name,
-            node: &config,
-        };
+        let url_props = Properties::new(stack, &id.name, Some(&config));
         // With `AutoPublishAlias`, SAM points the URL at the alias.
         function.url = Some(url_props.url(&url.origin, alias.clone())?);
     }
