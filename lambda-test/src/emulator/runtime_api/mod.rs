@@ -62,7 +62,7 @@ fn router(state: Arc<RuntimeState>) -> Router {
 /// Serves the Runtime API of one instance on `listener` until the task is aborted.
 pub async fn serve(listener: tokio::net::TcpListener, state: Arc<RuntimeState>) {
     let app = router(state).into_make_service_with_connect_info::<QuickAck>();
-    let _ = axum::serve(quickack::Listener(listener), app).await;
+    let _ = axum::serve(listener, app).await;
 }
 
 fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response {
