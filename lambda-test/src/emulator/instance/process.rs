@@ -46,10 +46,7 @@ impl RuntimeApi {
             "accountId": settings.account_id,
         });
         let state = RuntimeState::new(delivery_rx, register_body);
-        let app = runtime_api::router(Arc::clone(&state));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let server = tokio::spawn(runtime_api::serve(listener, Arc::clone(&state)));
         Ok(RuntimeApi {
             address,
             state,

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,10 +19,12 @@ use serde_json::json;
 
 pub mod body;
 mod error;
+mod quickack;
 mod state;
 
 pub use body::{BodyEnd, BodyEnded, ResponseBody, ResponseHead, ResponseMode};
 pub use error::ErrorDocument;
+use quickack::QuickAck;
 use state::InFlight;
 pub use state::{Delivery, InitError, RuntimeResult, RuntimeState};
 
@@ -33,7 +35,7 @@ pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024 + 100;
 pub const MAX_STREAMED_RESPONSE_BYTES: usize = 200 * 1024 * 1024;
 
 /// The Runtime API routes for one instance.
-pub fn router(state: Arc<RuntimeState>) -> Router {
+fn router(state: Arc<RuntimeState>) -> Router {
     Router::new()
         .route("/2018-06-01/runtime/invocation/next", get(next))
         .route(
@@ -55,6 +57,12 @@ pub fn router(state: Arc<RuntimeState>) -> Router {
             )
         })
         .with_state(state)
+}
+
+/// Serves the Runtime API of one instance on `listener` until the task is aborted.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<RuntimeState>) {
+    let app = router(state).into_make_service_with_connect_info::<QuickAck>();
+    let _ = axum::serve(listener, app).await;
 }
 
 fn runtime_error(status: StatusCode, error_type: &str, message: &str) -> Response {
@@ -169,6 +177,7 @@ async fn read_body(mut body: Body, limit: usize) -> Result<Bytes, Response> {
 /// is too large is.
 async fn response(
     State(state): State<Arc<RuntimeState>>,
+    ConnectInfo(quick_ack): ConnectInfo<QuickAck>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -192,7 +201,11 @@ async fn response(
     };
     let limit = match mode {
         ResponseMode::Buffered => MAX_RESPONSE_BYTES,
-        ResponseMode::Streaming => MAX_STREAMED_RESPONSE_BYTES,
+        ResponseMode::Streaming => {
+            // Each chunk should come through as the runtime writes it (quickack.rs).
+            quick_ack.arm();
+            MAX_STREAMED_RESPONSE_BYTES
+        }
     };
     let head = ResponseHead {
         content_type: headers
