@@ -159,6 +159,10 @@ fn read_package_target(manifest: &Path) -> Result<Option<String>, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(fail(e.to_string())),
     };
+    if !crate::config::may_have_metadata(&text) {
+        // No `[package.metadata]`, so no setting: not worth a parse in every test process.
+        return Ok(None);
+    }
     let table: toml::Table = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
     let settings = table
         .get("package")

@@ -63,6 +63,9 @@ pub(crate) fn has_lambda_metadata(manifest: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(manifest) else {
         return false;
     };
+    if !may_have_metadata(&text) {
+        return false;
+    }
     let Ok(table) = text.parse::<toml::Table>() else {
         return false;
     };
@@ -71,6 +74,17 @@ pub(crate) fn has_lambda_metadata(manifest: &Path) -> bool {
         .and_then(|p| p.get("metadata"))
         .and_then(|m| m.get("lambda"))
         .is_some()
+}
+
+/// Whether a manifest's text can declare a `[package.metadata.*]` table at all: it names the
+/// key `metadata`, literally or through a basic string's escapes (`"met\u0061data"`).
+///
+/// Every test process asks twice (the target's package setting, cargo-lambda's functions), and
+/// a debug-built parse of the manifest was all of the first and a quarter of loading the config
+/// (BENCHMARKS.md, "nextest's floor"): a package without metadata, the usual one beside a
+/// `lambda-test.toml`, is not parsed at all.
+pub(crate) fn may_have_metadata(text: &str) -> bool {
+    text.contains("metadata") || text.contains("\\u") || text.contains("\\U")
 }
 
 impl CargoLambdaSource {

@@ -123,7 +123,7 @@ mod tests;
 use std::path::Path;
 
 use cargo_lambda::package_binaries;
-pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata};
+pub(crate) use cargo_lambda::{CargoLambdaSource, has_lambda_metadata, may_have_metadata};
 pub(crate) use definition::Definitions;
 pub(crate) use model::is_region;
 pub use model::{

@@ -1114,3 +1114,29 @@ fn reserved_and_underscore_variables_are_refused() {
     let c = parse("[functions.f]\nbin = \"f\"\nenvironment = { TZ = \"Europe/Paris\" }\n").unwrap();
     assert_eq!(c.functions["f"].latest.environment["TZ"], "Europe/Paris");
 }
+
+#[test]
+fn only_a_manifest_that_names_metadata_is_parsed_for_it() {
+    let has = |text: &str| -> bool {
+        let table: toml::Table = text.parse().unwrap();
+        table
+            .get("package")
+            .and_then(|p| p.get("metadata"))
+            .is_some()
+    };
+    let plain = "[package]\nname = \"f\"\n\n[dev-dependencies]\nlambda-test = \"1\"\n";
+    let manifests = [
+        plain,
+        "[package]\nname = \"f\"\n\n[package.metadata.lambda.deploy]\nmemory = 512\n",
+        "[package]\nname = \"f\"\nmetadata.lambda-test = { target = \"aws\" }\n",
+        // The key written with an escape: no `metadata` in the text, yet the table.
+        "[package]\nname = \"f\"\n\n[package.\"met\\u0061data\".lambda-test]\ntarget = \"aws\"\n",
+        "[package]\nname = \"f\"\n\n[package.\"met\\U00000061data\".lambda]\n",
+    ];
+    for text in manifests {
+        // The check may say yes for nothing; it never says no for a table.
+        assert!(may_have_metadata(text) || !has(text), "{text}");
+    }
+    assert!(!may_have_metadata(plain));
+    assert!(has(manifests[3]) && may_have_metadata(manifests[3]));
+}

@@ -26,22 +26,30 @@ pub(crate) struct HttpControl {
     state_dir: Option<PathBuf>,
     /// This process's view of the functions, for binary checks before any invoke.
     registry: Registry,
-    client: Client<HttpConnector, Full<Bytes>>,
+    /// Built on the first control request: most test processes send none.
+    client: std::sync::OnceLock<Client<HttpConnector, Full<Bytes>>>,
 }
 
 impl HttpControl {
     /// The control routes of the local Lambda at `endpoint` (`http://127.0.0.1:<port>`), which
     /// serves `registry`'s functions; `state_dir` is a shared server's, named in errors.
     pub(crate) fn new(endpoint: &str, state_dir: Option<PathBuf>, registry: Registry) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        connector.set_nodelay(true);
         HttpControl {
             endpoint: endpoint.to_owned(),
             state_dir,
             registry,
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: std::sync::OnceLock::new(),
         }
+    }
+
+    fn client(&self) -> Client<HttpConnector, Full<Bytes>> {
+        let client = self.client.get_or_init(|| {
+            let mut connector = HttpConnector::new();
+            connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+            connector.set_nodelay(true);
+            Client::builder(TokioExecutor::new()).build(connector)
+        });
+        client.clone()
     }
 
     pub(crate) fn endpoint(&self) -> &str {
@@ -56,7 +64,7 @@ impl HttpControl {
     pub(crate) async fn call<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
         let uri = format!("{}{}", self.endpoint, crate::emulator::control::ROUTE);
         let body = serde_json::to_vec(&request).expect("control requests serialize");
-        let client = self.client.clone();
+        let client = self.client();
         let sent = crate::Harness::global()
             .run(async move {
                 let request = http::Request::post(uri)
