@@ -107,7 +107,12 @@ impl Instance {
             .ok()
             .map(Arc::new);
         let (running, running_rx) = watch::channel(false);
-        let over_memory = super::memory::watch(status.clone(), settings.memory_size, running_rx);
+        let over_memory = super::memory::watch(
+            status.clone(),
+            settings.memory_size,
+            running_rx,
+            Arc::clone(&output),
+        );
         Ok(Instance {
             settings,
             pgid: Some(pid),
@@ -173,6 +178,7 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
+        self.output.close();
     }
 }
 
