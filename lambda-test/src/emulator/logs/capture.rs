@@ -185,7 +185,10 @@ impl LogCapture {
     /// on, until it writes less than [`STILL_CHATTY`] between two reads.
     pub fn discard_pending(&self) {
         if self.keep.load(Ordering::Relaxed)
-            || self.discard_calls.fetch_add(1, Ordering::Relaxed) % DISCARD_EVERY != 0
+            || !self
+                .discard_calls
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(DISCARD_EVERY)
         {
             return;
         }
