@@ -28,8 +28,8 @@ const MAX_BUFFERED: usize = 1 << 20;
 const PIPE_SIZE: usize = 1 << 20;
 
 /// How many calls of [`LogCapture::discard_pending`] make one read of unwatched output: the
-/// memory watch ticks every 20 ms, so 80 ms between reads, or 12.5 MiB/s before a function
-/// counts as chatty.
+/// memory watch ticks every 20 ms, so 80 ms between reads: a function that writes more than
+/// 6.25 MiB/s (half the pipe in 80 ms) counts as chatty.
 const DISCARD_EVERY: u32 = 4;
 
 /// A chatty function whose output is not kept stays watched while it writes at least this
