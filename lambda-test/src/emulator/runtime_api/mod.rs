@@ -130,7 +130,11 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
         "lambda-runtime-deadline-ms",
         HeaderValue::from(u64::try_from(deadline_ms).unwrap_or(u64::MAX)),
     );
-    set(headers, "lambda-runtime-invoked-function-arn", &d.invoked_arn);
+    set(
+        headers,
+        "lambda-runtime-invoked-function-arn",
+        &d.invoked_arn,
+    );
     set(headers, "lambda-runtime-trace-id", &d.trace_id);
     if let Some(cc) = &d.client_context {
         set(headers, "lambda-runtime-client-context", cc);
