@@ -43,11 +43,19 @@ const ECHO: &[u8] = b"{}";
 const FUNCTION: &str = "echo";
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // The minimal Runtime API runs on one thread, as `lambda-test serve` does, so that its CPU
+    // per invocation counts the same wake-ups.
+    let runtime = if common::flag("--function-alone") {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
     runtime.block_on(async {
         let levels: Vec<usize> = common::arg("--levels")
             .unwrap_or_else(|| "1,8,64".into())
@@ -67,10 +75,12 @@ fn main() {
             let bin = common::probe_binary();
             let label = common::arg("--label").unwrap_or_else(|| "function-alone".into());
             for c in levels {
-                let (rps, p50) = function_alone(&bin, c, warmup, duration).await;
+                let alone = function_alone(&bin, c, warmup, duration).await;
                 println!(
-                    "FUNCTION_ALONE label={label} c={c} rps={rps:.0} handling_p50_ms={} (minimal Runtime API, no caller)",
-                    ms(p50)
+                    "FUNCTION_ALONE label={label} c={c} rps={:.0} handling_p50_ms={} cpu_us_per_inv={:.1} (minimal Runtime API, no caller)",
+                    alone.rps,
+                    ms(alone.handling_p50),
+                    alone.cpu_us_per_inv
                 );
             }
             return;
@@ -296,15 +306,25 @@ async fn own_init(bin: &Path) -> Duration {
     elapsed
 }
 
+/// What [`function_alone`] measured over its `duration`.
+struct FunctionAlone {
+    /// Invocations per second.
+    rps: f64,
+    /// The median time from handing out an event to its response.
+    handling_p50: Duration,
+    /// CPU time of this process (the bare Runtime API, its function processes excluded) per
+    /// invocation: what answering the runtime alone costs, the floor of any Runtime API.
+    cpu_us_per_inv: f64,
+}
+
 /// `c` function processes against a bare Runtime API: every `GET /next` is answered at once
-/// with `{}`, every `/response` is counted. Returns invocations per second over `duration`
-/// (after `warmup`) and the median time from handing out an event to its response.
+/// with `{}`, every `/response` is counted, over `duration` after `warmup`.
 async fn function_alone(
     bin: &Path,
     c: usize,
     warmup: Duration,
     duration: Duration,
-) -> (f64, Duration) {
+) -> FunctionAlone {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -337,14 +357,41 @@ async fn function_alone(
     };
     tokio::time::sleep(warmup).await;
     measuring.store(true, Ordering::SeqCst);
+    let cpu_before = own_cpu_seconds();
     tokio::time::sleep(duration).await;
+    let cpu = own_cpu_seconds() - cpu_before;
     measuring.store(false, Ordering::SeqCst);
     accept.abort();
     drop(children);
     let samples = std::mem::take(&mut *samples.lock().expect("samples"));
     let rps = samples.len() as f64 / duration.as_secs_f64();
+    let cpu_us_per_inv = cpu * 1e6 / samples.len().max(1) as f64;
     let latencies: Vec<Duration> = samples.into_iter().flatten().collect();
-    (rps, common::median(&latencies))
+    FunctionAlone {
+        rps,
+        handling_p50: common::median(&latencies),
+        cpu_us_per_inv,
+    }
+}
+
+/// utime + stime of this process's threads, children excluded, from `/proc/self/stat`: the
+/// reading `scripts/bench-cpu` takes of a server's pid.
+fn own_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // The command name is in parentheses and may hold spaces: split after it.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // Fields 14 and 15 of proc(5), in clock ticks of 1/100 s on Linux.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn function_env(api: &str) -> [(&'static str, String); 8] {

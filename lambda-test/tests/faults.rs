@@ -69,6 +69,32 @@ async fn served(client: &aws_sdk_lambda::Client, name: &str) -> u64 {
         .unwrap()
 }
 
+/// A caller who asks for no tail has nobody read the function's output as it arrives (the
+/// pipe is emptied in batches); a function that writes far more than the pipe holds must still
+/// run to its end, and the instance serve on.
+#[tokio::test]
+async fn a_hundred_megabytes_of_logs_nobody_reads_do_not_stall_the_function() {
+    let (_emulator, client) = start(FUNCTIONS).await;
+    let _warm = served(&client, "chatty").await;
+    let out = client
+        .invoke()
+        .function_name("chatty")
+        .payload(Blob::new(
+            json!({"action": "log_bytes", "bytes": 100_000_000}).to_string(),
+        ))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(out.status_code(), 200);
+    assert_eq!(out.function_error(), None, "within its 30 s timeout");
+    assert_eq!(out.log_result(), None);
+    assert_eq!(
+        served(&client, "chatty").await,
+        3,
+        "the same instance serves on"
+    );
+}
+
 #[tokio::test]
 async fn crash_mid_invocation_leaves_nothing_and_the_next_is_served() {
     let (_emulator, client) = start(FUNCTIONS).await;

@@ -167,9 +167,10 @@ async fn dispatch(
     resolved: Resolved<'_>,
     request: InvokeRequest,
 ) -> Result<Response, AwsError> {
-    let served = |status| resolved.served(status);
+    // Only the serve log reads the summary: none is made when nobody logs.
+    let served = |status| shared.serve_log.is_some().then(|| resolved.served(status));
     match request.invocation_type {
-        InvocationType::DryRun => Ok(served("204 DryRun").attach(dry_run_answer())),
+        InvocationType::DryRun => Ok(attach(served("204 DryRun"), dry_run_answer())),
         InvocationType::Event => {
             let summary = served("202 Event");
             let invoke = Invoke {
@@ -181,7 +182,7 @@ async fn dispatch(
             };
             let function = Arc::clone(resolved.function);
             shared.events.enqueue(function, resolved.version, invoke);
-            Ok(summary.attach(event_answer()))
+            Ok(attach(summary, event_answer()))
         }
         InvocationType::RequestResponse => {
             let log_type = request.log_type;
@@ -191,8 +192,19 @@ async fn dispatch(
             } else {
                 "200"
             };
-            Ok(served(status).attach(request_response_answer(completed, log_type)))
+            Ok(attach(
+                served(status),
+                request_response_answer(completed, log_type),
+            ))
         }
+    }
+}
+
+/// `response`, with the serve log's summary when there is one.
+fn attach(summary: Option<Served>, response: Response) -> Response {
+    match summary {
+        Some(summary) => summary.attach(response),
+        None => response,
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::Instance;
+use crate::emulator::logs::LogCapture;
 
 /// How often a running invocation's memory is read.
 pub(super) const MEMORY_POLL: Duration = Duration::from_millis(20);
@@ -39,7 +40,9 @@ fn field_kb(status: &[u8], key: &[u8]) -> Option<u64> {
 
 /// Watches the process's resident memory while `running` is true, from its status file every
 /// [`MEMORY_POLL`], and sets the returned flag once it passes `limit_mb`; never, without a
-/// file to read. The task ends with the instance (when `running`'s sender is dropped).
+/// file to read. On the same ticks it empties the output pipe of output nobody reads
+/// ([`LogCapture::discard_pending`]). The task ends with the instance (when `running`'s
+/// sender is dropped).
 ///
 /// One watch per instance rather than a timer per invocation: a new timer that is due before
 /// the runtime's next wake-up wakes its driver (an eventfd write and an extra `epoll_wait`),
@@ -50,11 +53,9 @@ pub(super) fn watch(
     status: Option<Arc<File>>,
     limit_mb: u32,
     mut running: watch::Receiver<bool>,
+    output: Arc<LogCapture>,
 ) -> watch::Receiver<bool> {
     let (over_tx, over) = watch::channel(false);
-    let Some(status) = status else {
-        return over;
-    };
     let limit_kb = u64::from(limit_mb) * 1024;
     tokio::spawn(async move {
         let mut buffer = [0u8; 4096];
@@ -71,6 +72,10 @@ pub(super) fn watch(
                 if !*running.borrow_and_update() {
                     break;
                 }
+                output.discard_pending();
+                let Some(status) = &status else {
+                    continue;
+                };
                 let Ok(read) = status.read_at(&mut buffer, 0) else {
                     return;
                 };
@@ -129,7 +134,9 @@ mod tests {
         // This test process is over 1 MB.
         let status = Arc::new(std::fs::File::open("/proc/self/status").unwrap());
         let (running, running_rx) = watch::channel(false);
-        let over = super::watch(Some(status), 1, running_rx);
+        let (reader, _writer) = std::io::pipe().unwrap();
+        let output = LogCapture::start(reader).unwrap();
+        let over = super::watch(Some(status), 1, running_rx, output);
         tokio::time::sleep(MEMORY_POLL * 3).await;
         assert!(!*over.borrow(), "nothing runs, so nothing is read");
         running.send_replace(true);

@@ -104,7 +104,12 @@ impl Instance {
             .ok()
             .map(Arc::new);
         let (running, running_rx) = watch::channel(false);
-        let over_memory = super::memory::watch(status.clone(), settings.memory_size, running_rx);
+        let over_memory = super::memory::watch(
+            status.clone(),
+            settings.memory_size,
+            running_rx,
+            Arc::clone(&output),
+        );
         Ok(Instance {
             settings,
             pgid: Some(pid),
@@ -170,6 +175,7 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
+        self.output.close();
     }
 }
 
