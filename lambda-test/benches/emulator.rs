@@ -268,6 +268,8 @@ fn sdk_client(endpoint: &str) -> aws_sdk_lambda::Client {
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("AKID", "secret", None, None, "bench"))
         .retry_config(RetryConfig::disabled())
+        // A plain HTTP client: lambda-test builds the SDK without its default HTTPS one.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     aws_sdk_lambda::Client::from_conf(config)
 }

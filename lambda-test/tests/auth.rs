@@ -45,7 +45,9 @@ fn client_as(
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(key, secret, None, None, "test"))
-        .retry_config(RetryConfig::disabled());
+        .retry_config(RetryConfig::disabled())
+        // A plain HTTP client: lambda-test builds the SDK without its default HTTPS one.
+        .http_client(aws_smithy_http_client::Builder::new().build_http());
     if let Some(at) = at {
         config = config.time_source(StaticTimeSource::new(at));
     }

@@ -305,6 +305,8 @@ impl Runs {
             .endpoint_url(emulator.endpoint())
             .credentials_provider(Credentials::new("AKIDCI", "ci-secret", None, None, "runs"))
             .retry_config(RetryConfig::disabled())
+            // A plain HTTP client: lambda-test builds the SDK without its default HTTPS one.
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .build();
         let mut runs = Runs {
             client: aws_sdk_lambda::Client::from_conf(config),
@@ -695,6 +697,8 @@ async fn signature_scoped_to_another_region_is_refused() {
         .endpoint_url(emulator.endpoint())
         .credentials_provider(Credentials::new("AKIDCI", "ci-secret", None, None, "test"))
         .retry_config(RetryConfig::disabled())
+        // A plain HTTP client: lambda-test builds the SDK without its default HTTPS one.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     let e = aws_sdk_lambda::Client::from_conf(config)
         .invoke()

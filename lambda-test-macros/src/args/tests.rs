@@ -145,6 +145,34 @@ fn bad_redaction_regex() {
     assert!(e.contains("not a valid regex"), "{e}");
 }
 
+/// The attribute parses patterns with regex-syntax alone: it refuses what `Regex::new` (the
+/// runtime's compiler) refuses, with the same words, and accepts what it accepts.
+#[test]
+fn redaction_regex_errors_are_the_regex_crate_s() {
+    for bad in [
+        "(",
+        "a{2,1}",
+        r"\p{NoSuchClass}",
+        r"(?-u:\xFF)",
+        "[z-a]",
+        "*",
+    ] {
+        let e = parse_err(quote!(function = "f", redact = [#bad]));
+        let want = regex::Regex::new(bad).expect_err(bad).to_string();
+        let want = want.lines().last().unwrap().trim();
+        assert!(e.ends_with(want), "{bad}: {e} / {want}");
+    }
+    for good in [
+        r"\d{4}-[0-9]+",
+        r"(?i)token=\S+",
+        r"\p{Greek}+",
+        r"(?-u:\w)",
+    ] {
+        assert!(regex::Regex::new(good).is_ok(), "{good}");
+        parse_ok(quote!(function = "f", redact = [#good]));
+    }
+}
+
 #[test]
 fn test_names() {
     assert_eq!(test_name("$LATEST", NameFor::Qualifier), "latest");

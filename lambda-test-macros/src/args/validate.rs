@@ -229,10 +229,11 @@ fn validate_numbers(args: &Args, errors: &mut Errors) {
     }
 }
 
-/// Each `redact` pattern compiles.
+/// Each `redact` pattern parses, with the parser and defaults (Unicode, UTF-8, nesting limit)
+/// `regex::Regex::new` uses, so its errors are the ones the runtime would give.
 fn validate_redact(args: &Args, errors: &mut Errors) {
     for (pattern, _) in args.redact() {
-        if let Err(e) = regex::Regex::new(&pattern.value()) {
+        if let Err(e) = regex_syntax::Parser::new().parse(&pattern.value()) {
             let message = e.to_string();
             let last = message.lines().last().unwrap_or_default().trim().to_owned();
             errors.at(

@@ -69,11 +69,12 @@ pub(crate) struct UrlResponse {
     pub(crate) broken: Option<String>,
 }
 
-/// The SDK's connector (hyper 1, rustls with aws-lc), built once: it keeps its connections.
+/// The SDK's connector (hyper 1, rustls on ring: the provider of every client lambda-test
+/// builds), built once: it keeps its connections.
 static CONNECTOR: LazyLock<Connector> = LazyLock::new(|| {
     Connector::builder()
         .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
+            tls::rustls_provider::CryptoMode::Ring,
         ))
         .build()
 });

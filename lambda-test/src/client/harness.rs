@@ -353,8 +353,8 @@ pub(crate) fn endpoint_client(
         // No TLS to set up: building the default HTTPS client loads and parses every root
         // certificate of the system, a cost each `cargo nextest` test process would pay.
         config = config.http_client(aws_smithy_http_client::Builder::new().build_http());
-    } else if let Some(client) = https_client(options)? {
-        config = config.http_client(client);
+    } else {
+        config = config.http_client(https_client(options)?);
     }
     config.set_timeout_config(options.timeouts(None));
     Ok(aws_sdk_lambda::Client::from_conf(config.build()))
@@ -395,16 +395,21 @@ fn placeholder_credentials() -> Credentials {
     Credentials::new("unsigned", "unsigned", None, None, "lambda-test-unsigned")
 }
 
-/// An HTTPS client that also trusts the CA bundle of the options or of `AWS_CA_BUNDLE`;
-/// `None` when there is none (the SDK's default client).
-fn https_client(options: &ClientOptions) -> Result<Option<SharedHttpClient>, Error> {
+/// The HTTPS client of every AWS client lambda-test builds: hyper 1 and rustls on ring, the
+/// one crypto provider of the build (the SDK's default client would bring aws-lc-rs), trusting
+/// the system's roots and the CA bundle of the options or of `AWS_CA_BUNDLE`. It loads the
+/// roots when a client first uses it.
+pub(crate) fn https_client(options: &ClientOptions) -> Result<SharedHttpClient, Error> {
     use aws_smithy_http_client::tls;
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(
+        tls::rustls_provider::CryptoMode::Ring,
+    ));
     let Some(path) = options
         .ca_bundle
         .clone()
         .or_else(|| env_nonempty("AWS_CA_BUNDLE").map(PathBuf::from))
     else {
-        return Ok(None);
+        return Ok(builder.build_https());
     };
     let failed = |reason: String| Error::CaBundle {
         path: path.clone(),
@@ -422,14 +427,7 @@ fn https_client(options: &ClientOptions) -> Result<Option<SharedHttpClient>, Err
         .with_trust_store(trust)
         .build()
         .map_err(|e| failed(e.to_string()))?;
-    Ok(Some(
-        aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .tls_context(context)
-            .build_https(),
-    ))
+    Ok(builder.tls_context(context).build_https())
 }
 
 /// The principal a local client signs as when lambda-test.toml declares principals and the
@@ -471,10 +469,9 @@ fn aws_loader(options: &ClientOptions) -> Result<aws_config::ConfigLoader, Error
     if options.no_sign_request {
         loader = loader.credentials_provider(placeholder_credentials());
     }
-    if let Some(client) = https_client(options)? {
-        // STS and SSO go through the bundle too, as behind a proxy they must.
-        loader = loader.http_client(client);
-    }
+    // aws-config's own clients (STS for assumed roles and web identity, SSO, IMDS, ECS) use
+    // the loader's client: with it they trust the bundle too, as behind a proxy they must.
+    loader = loader.http_client(https_client(options)?);
     if let Some(region) = &options.region {
         loader = loader.region(Region::new(region.clone()));
     }

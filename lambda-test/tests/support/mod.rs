@@ -76,6 +76,8 @@ pub fn client(endpoint: &str) -> aws_sdk_lambda::Client {
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
         .retry_config(RetryConfig::disabled())
+        // A plain HTTP client: lambda-test builds the SDK without its default HTTPS one.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     aws_sdk_lambda::Client::from_conf(config)
 }
