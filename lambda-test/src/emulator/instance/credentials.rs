@@ -33,20 +33,22 @@ pub async fn caller_credentials() -> Result<Credentials, String> {
     {
         return Ok(credentials.clone());
     }
-    // The harness's HTTPS client (lambda-test's AWS crates have no default one), which also
-    // trusts `AWS_CA_BUNDLE`: the chain's SSO, STS and IMDS requests go through it.
-    let http_client =
-        crate::client::harness::https_client(&Default::default()).map_err(|e| e.to_string())?;
     let provider = CALLER
         .provider
-        .get_or_init(|| async {
-            aws_config::defaults(BehaviorVersion::latest())
-                .http_client(http_client)
-                .load()
-                .await
-                .credentials_provider()
+        .get_or_try_init(|| async {
+            // The harness's HTTPS client (lambda-test's AWS crates have no default one), which
+            // also trusts `AWS_CA_BUNDLE`: the chain's SSO, STS and IMDS requests go through it.
+            let http_client = crate::client::harness::https_client(&Default::default())
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>(
+                aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(http_client)
+                    .load()
+                    .await
+                    .credentials_provider(),
+            )
         })
-        .await;
+        .await?;
     let fix = "sign in as for the AWS CLI (AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID...), or give the function `credentials = \"static\"` keys";
     let Some(provider) = provider else {
         return Err(format!(
